@@ -1,0 +1,6 @@
+"""(commands are added by their issue)"""
+import click
+
+
+def register(main: click.Group) -> None:
+    pass

@@ -1,0 +1,1 @@
+"""fer-bench's protocols (installed as ``fer_bench.protocols``): one module per protocol."""
