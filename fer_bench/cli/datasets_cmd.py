@@ -1,6 +1,28 @@
-"""(commands are added by their issue)"""
+"""``fer-bench datasets ...``: list, preview (generated faces), prepare, info (real data)."""
+from __future__ import annotations
+
 import click
 
 
+@click.group("datasets")
+def datasets_group() -> None:
+    """Generated presets and adapters for datasets you hold."""
+
+
+@datasets_group.command("list")
+def list_datasets() -> None:
+    """Every dataset name the CLI accepts, with what it is."""
+    from fer_bench.datasets.registry import dataset_entry, dataset_names
+
+    for name in dataset_names():
+        entry = dataset_entry(name)
+        where = "generated" if entry.generated else f"<data-root>/{entry.default_folder}"
+        click.echo(f"{name:18s} {where:28s} {entry.description}")
+
+
 def register(main: click.Group) -> None:
-    pass
+    from fer_bench.cli import datasets_prepare, datasets_preview
+
+    datasets_preview.register(datasets_group)
+    datasets_prepare.register(datasets_group)
+    main.add_command(datasets_group)
