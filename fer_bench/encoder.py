@@ -20,6 +20,12 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
+CHANNEL_ORDERS = ("rgb", "bgr", "grey")
+# Resize modes: torch interpolate modes; "-antialias" low-pass filters when shrinking (as
+# PIL does), "area" averages pixel blocks (adaptive average pooling).
+RESIZE_MODES = ("bilinear-antialias", "bicubic-antialias", "area")
+
+
 @dataclass(frozen=True)
 class Preprocessing:
     """Everything that turns a uint8 face crop into the network's input tensor.
@@ -30,26 +36,67 @@ class Preprocessing:
     channels: str = "rgb"            # "rgb", "bgr" (e.g. OpenCV-trained checkpoints) or "grey"
     mean: tuple[float, ...] = IMAGENET_MEAN
     std: tuple[float, ...] = IMAGENET_STD
-    resize: str = "bilinear-antialias"  # torch interpolate mode, antialiased
+    resize: str = "bilinear-antialias"
+
+    def __post_init__(self) -> None:
+        # Lists from JSON headers become tuples, so that equal specs compare and hash equal.
+        object.__setattr__(self, "mean", tuple(float(v) for v in self.mean))
+        object.__setattr__(self, "std", tuple(float(v) for v in self.std))
+        if self.channels not in CHANNEL_ORDERS:
+            raise ValueError(f"Preprocessing.channels must be one of {CHANNEL_ORDERS}, "
+                             f"got {self.channels!r}")
+        if self.resize not in RESIZE_MODES:
+            raise ValueError(f"Preprocessing.resize must be one of {RESIZE_MODES}, "
+                             f"got {self.resize!r}")
+        if not (isinstance(self.input_size, int) and self.input_size > 0):
+            raise ValueError(f"Preprocessing.input_size must be a positive int, "
+                             f"got {self.input_size!r}")
+        n = 1 if self.channels == "grey" else 3
+        if len(self.mean) != n or len(self.std) != n:
+            raise ValueError(f"Preprocessing for {self.channels!r} input needs {n} mean and "
+                             f"std values, got mean={self.mean} std={self.std}")
+        if any(v <= 0 for v in self.std):
+            raise ValueError(f"Preprocessing.std must be positive, got {self.std}")
+
+    @property
+    def in_channels(self) -> int:
+        return 1 if self.channels == "grey" else 3
+
+    def resize_uint8(self, images: torch.Tensor) -> torch.Tensor:
+        """The integer stage: uint8 (N, C, H, W) or (C, H, W), C in {1, 3} -> uint8 at
+        ``input_size`` with the network's channel count (1 for grey, else 3, still RGB).
+
+        Image loaders run this in their workers so that images of any size batch together;
+        :meth:`apply` runs it too and it is idempotent, so embedding a raw image and
+        embedding its loader output give identical features.
+        """
+        single = images.ndim == 3
+        x = images.unsqueeze(0) if single else images
+        if x.dtype != torch.uint8 or x.ndim != 4 or x.shape[1] not in (1, 3):
+            raise ValueError(f"expected uint8 images (N, 1|3, H, W), got {images.dtype} "
+                             f"{tuple(images.shape)}")
+        if self.channels == "grey" and x.shape[1] == 3:
+            # ITU-R 601 luma in PIL's fixed-point arithmetic: equals Image.convert("L")
+            r, g, b = x.int().unbind(1)
+            x = ((r * 19595 + g * 38470 + b * 7471 + 32768) >> 16).unsqueeze(1).to(torch.uint8)
+        if x.shape[-2:] != (self.input_size, self.input_size):
+            # float resize then round: the same on CPU and GPU (uint8 interpolate is CPU-only)
+            size = (self.input_size, self.input_size)
+            if self.resize == "area":
+                x = F.interpolate(x.float(), size=size, mode="area")
+            else:
+                x = F.interpolate(x.float(), size=size, mode=self.resize.split("-")[0],
+                                  align_corners=False, antialias=True)
+            x = x.round_().clamp_(0, 255).to(torch.uint8)
+        if self.channels != "grey" and x.shape[1] == 1:
+            x = x.expand(-1, 3, -1, -1)
+        return x[0] if single else x
 
     def apply(self, images: torch.Tensor) -> torch.Tensor:
         """uint8 (N, C, H, W), C in {1, 3} -> float32 (N, C', S, S), normalised."""
-        if images.dtype != torch.uint8 or images.ndim != 4 or images.shape[1] not in (1, 3):
-            raise ValueError(f"expected uint8 images (N, 1|3, H, W), got {images.dtype} "
-                             f"{tuple(images.shape)}")
-        x = images.float().div_(255.0)
-        if self.channels == "grey":
-            if x.shape[1] == 3:  # ITU-R 601 luma, as PIL's convert("L")
-                w = torch.tensor([0.299, 0.587, 0.114], device=x.device).view(1, 3, 1, 1)
-                x = (x * w).sum(1, keepdim=True)
-        else:
-            if x.shape[1] == 1:
-                x = x.expand(-1, 3, -1, -1)
-            if self.channels == "bgr":
-                x = x.flip(1)
-        if x.shape[-2:] != (self.input_size, self.input_size):
-            x = F.interpolate(x, size=(self.input_size, self.input_size), mode="bilinear",
-                              align_corners=False, antialias=True)
+        x = self.resize_uint8(images).float().div_(255.0)
+        if self.channels == "bgr":
+            x = x.flip(1)
         mean = torch.tensor(self.mean, device=x.device, dtype=x.dtype).view(1, -1, 1, 1)
         std = torch.tensor(self.std, device=x.device, dtype=x.dtype).view(1, -1, 1, 1)
         return (x - mean) / std
@@ -72,6 +119,22 @@ class EncoderInfo:
     licence: str = ""
     description: str = ""
     extra: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for attr in ("name", "revision", "layer", "weights_digest"):
+            if not (isinstance(getattr(self, attr), str) and getattr(self, attr)):
+                raise ValueError(f"EncoderInfo.{attr} must be a non-empty string, "
+                                 f"got {getattr(self, attr)!r}")
+        if not (isinstance(self.embed_dim, int) and self.embed_dim > 0):
+            raise ValueError(f"EncoderInfo.embed_dim of {self.name!r} must be a positive int, "
+                             f"got {self.embed_dim!r}")
+        if not isinstance(self.preprocessing, Preprocessing):
+            raise TypeError(f"EncoderInfo.preprocessing of {self.name!r} must be a "
+                            f"Preprocessing, got {type(self.preprocessing).__name__}")
+        # Lists (e.g. from a weights header) become tuples: the info stays hashable-ish
+        # and compares equal however it was built.
+        object.__setattr__(self, "pretrained_on", tuple(self.pretrained_on))
+        object.__setattr__(self, "pretrain_classes", tuple(self.pretrain_classes))
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -119,21 +182,29 @@ class Encoder:
         """uint8 images (N, C, H, W) -> float32 features (N, embed_dim), on the CPU."""
         model = self.model
         model.eval()  # a subclass must not be able to leave it in train mode
-        x = self.info.preprocessing.apply(images.to(self.device, non_blocking=True))
-        if self.device.type == "cuda":
-            x = x.contiguous(memory_format=torch.channels_last)
         with torch.inference_mode():
+            x = self.info.preprocessing.apply(images.to(self.device, non_blocking=True))
+            if self.device.type == "cuda":
+                x = x.contiguous(memory_format=torch.channels_last)
             out = self.forward_features(model, x)
-        out = out.float().reshape(out.shape[0], -1).cpu()
-        if out.shape[1] != self.info.embed_dim:
-            raise RuntimeError(f"encoder {self.info.name!r} returned {out.shape[1]}-d features, "
-                               f"its metadata declares {self.info.embed_dim}")
+        n = images.shape[0]
+        if out.ndim < 1 or out.shape[0] != n or out[0].numel() != self.info.embed_dim:
+            raise RuntimeError(f"encoder {self.info.name!r} (revision {self.info.revision}) "
+                               f"returned features of shape {tuple(out.shape)} for {n} images; "
+                               f"its metadata declares {self.info.embed_dim}-d features")
+        out = out.float().reshape(n, -1).cpu()
+        if out.is_inference():  # callers may modify features in place (e.g. normalise)
+            out = out.clone()
         if not torch.isfinite(out).all():
             bad = int((~torch.isfinite(out)).any(1).sum())
             raise FloatingPointError(f"encoder {self.info.name!r} (revision "
                                      f"{self.info.revision}) produced non-finite features for "
-                                     f"{bad} of {out.shape[0]} images")
+                                     f"{bad} of {n} images")
         return out
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}({self.info.name!r}, revision={self.info.revision!r}, "
+                f"device={str(self.device)!r}, loaded={self.loaded})")
 
 
 def file_digest(path: str | Path, chunk: int = 1 << 20) -> str:

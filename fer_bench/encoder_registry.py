@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import warnings
 from importlib.metadata import entry_points
 from typing import Callable
 
@@ -27,17 +28,33 @@ class EncoderNotFound(LookupError):
 
 
 def register_encoder(name: str):
+    """Decorator for a factory inside ``fer_bench.encoders``: ``@register_encoder("my-enc")``."""
     def wrap(factory: Factory) -> Factory:
+        previous = _BUILTIN.get(name)
+        if previous is not None and _qualified(previous) != _qualified(factory):
+            raise ValueError(f"encoder name {name!r} is registered twice: by "
+                             f"{_qualified(previous)} and by {_qualified(factory)}")
         _BUILTIN[name] = factory
         return factory
     return wrap
 
 
+def _qualified(factory: Factory) -> str:
+    return f"{getattr(factory, '__module__', '?')}.{getattr(factory, '__qualname__', factory)}"
+
+
 def _load_builtins() -> None:
+    """Import every module of the zoo once, so their decorators run."""
     import fer_bench.encoders as pkg
     for mod in pkgutil.iter_modules(pkg.__path__):
-        if not mod.name.startswith("_"):
+        if mod.name.startswith("_"):
+            continue
+        try:
             importlib.import_module(f"{pkg.__name__}.{mod.name}")
+        except ImportError as e:
+            # One zoo module whose optional dependency is missing must not hide the rest.
+            warnings.warn(f"encoder module fer_bench.encoders.{mod.name} not loaded: {e}",
+                          stacklevel=2)
 
 
 def _entry_point_factories() -> dict[str, object]:
