@@ -1,14 +1,48 @@
 """The face-crop hook between the image loader and the encoder.
 
 ``spec`` None means the images are aligned faces already (RAF-DB aligned, FER2013,
-CK+48, generated faces): the hook returns them unchanged. A spec dict (recorded in the
-feature key through ``Dataset.face_crop``) selects a crop: ``{"method": "box",
-"margin": 0.2}`` crops the manifest's face box with a margin; detector methods are
-provided by the dataset issue.
+CK+48, generated faces): the hook returns them unchanged. Otherwise ``spec`` is a dict,
+recorded in ``Dataset.face_crop`` and so in the feature key, whose ``method`` selects:
+
+- ``"box"``: crop the manifest's face box (ExpW, AffectNet) grown by ``margin``.
+- ``"haar"``: detect the largest face with OpenCV's bundled Haar cascade, rotate about
+  the eye midpoint so the eye line is horizontal when both eyes are found
+  (``align``), and crop the face box grown by ``margin``. ``no_face`` says what
+  happens when no face is found: ``"full-image"`` (use the whole image), ``"error"``
+  (raise :class:`NoFaceError` naming nothing but the policy; the loader names the file),
+  or ``"skip"`` (the adapter drops such rows up front, see
+  :func:`fer_bench.datasets.validation.drop_faceless`).
+
+Build complete specs with :func:`haar_spec` so every setting that changes pixels is
+written out (and keyed), not left to a default that might change.
 """
 from __future__ import annotations
 
+import math
+from collections import Counter
+
+import numpy as np
 import torch
+
+from fer_bench.images.face_detect import HAAR_DEFAULTS, FaceDetection, detect_face, grey_array
+
+NO_FACE_POLICIES = ("full-image", "skip", "error")
+
+
+class NoFaceError(ValueError):
+    """No face found where the crop policy requires one."""
+
+
+def haar_spec(margin: float = 0.2, align: bool = True, no_face: str = "full-image",
+              **detector) -> dict:
+    """A complete, JSON-able Haar crop spec (every default written out)."""
+    if no_face not in NO_FACE_POLICIES:
+        raise ValueError(f"no_face must be one of {NO_FACE_POLICIES}, got {no_face!r}")
+    unknown = set(detector) - set(HAAR_DEFAULTS)
+    if unknown:
+        raise ValueError(f"unknown Haar settings {sorted(unknown)}; known: {sorted(HAAR_DEFAULTS)}")
+    return {"method": "haar", "margin": float(margin), "align": bool(align),
+            "no_face": no_face, **HAAR_DEFAULTS, **detector}
 
 
 def crop_box(image: torch.Tensor, box: tuple[int, int, int, int], margin: float = 0.0,
@@ -27,12 +61,68 @@ def crop_box(image: torch.Tensor, box: tuple[int, int, int, int], margin: float 
     return image[:, y0:y1, x0:x1]
 
 
-def apply_face_crop(image: torch.Tensor, box, spec: dict | None) -> torch.Tensor:
+def eye_alignment_matrix(eyes) -> np.ndarray:
+    """2x3 affine rotation about the eye midpoint that makes the eye line horizontal."""
+    import cv2
+
+    (lx, ly), (rx, ry) = eyes
+    angle = math.degrees(math.atan2(ry - ly, rx - lx))
+    return cv2.getRotationMatrix2D(((lx + rx) / 2.0, (ly + ry) / 2.0), angle, 1.0)
+
+
+def align_to_eyes(image: torch.Tensor, detection: FaceDetection) -> tuple[torch.Tensor, tuple]:
+    """Rotate the image so the eyes are level; return it and the face box moved with it."""
+    import cv2
+
+    m = eye_alignment_matrix(detection.eyes)
+    arr = image.permute(1, 2, 0).numpy()
+    rotated = cv2.warpAffine(arr, m, (arr.shape[1], arr.shape[0]), flags=cv2.INTER_LINEAR,
+                             borderMode=cv2.BORDER_REPLICATE)
+    rotated = rotated[..., None] if rotated.ndim == 2 else rotated
+    x, y, w, h = detection.box
+    cx, cy = m @ np.array([x + w / 2.0, y + h / 2.0, 1.0])   # the rotation keeps the box size
+    box = (int(round(cx - w / 2)), int(round(cy - h / 2)), w, h)
+    return torch.from_numpy(np.ascontiguousarray(rotated)).permute(2, 0, 1), box
+
+
+def detect_and_crop(image: torch.Tensor, spec: dict) -> tuple[torch.Tensor | None, str]:
+    """Haar crop of one image -> (crop or None, outcome) with outcome one of
+    "aligned", "face" (found, eyes not found or alignment off), "no face"."""
+    detection = detect_face(grey_array(image), spec, find_eyes=bool(spec.get("align", True)))
+    if detection is None:
+        return None, "no face"
+    margin = float(spec.get("margin", 0.2))
+    if detection.eyes is not None:
+        rotated, box = align_to_eyes(image, detection)
+        return crop_box(rotated, box, margin), "aligned"
+    return crop_box(image, detection.box, margin), "face"
+
+
+def apply_face_crop(image: torch.Tensor, box, spec: dict | None,
+                    stats: Counter | None = None) -> torch.Tensor:
+    """Crop one uint8 (C, H, W) image as ``spec`` says; ``stats`` (optional) counts the
+    outcomes ("box", "aligned", "face", "no face") so callers can report them."""
     if spec is None:
         return image
     method = spec.get("method", "box")
     if method == "box":
         if box is None:
+            _count(stats, "no box")
             return image
+        _count(stats, "box")
         return crop_box(image, box, float(spec.get("margin", 0.0)))
-    raise ValueError(f"unknown face-crop method {method!r}")
+    if method == "haar":
+        crop, outcome = detect_and_crop(image, spec)
+        _count(stats, outcome)
+        if crop is not None:
+            return crop
+        policy = spec.get("no_face", "full-image")
+        if policy == "full-image":
+            return image
+        raise NoFaceError(f"no face found (face crop policy no_face={policy!r})")
+    raise ValueError(f"unknown face-crop method {method!r}; known: box, haar")
+
+
+def _count(stats: Counter | None, outcome: str) -> None:
+    if stats is not None:
+        stats[outcome] += 1

@@ -1,0 +1,60 @@
+"""What `fer-bench datasets info NAME` prints: a card written next to each adapter.
+
+The registry knows how to load a dataset; the card says what a user must hold on disk,
+how its codes map to canonical names, how splits are made and under what terms the
+data may be used, without touching any file.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class DatasetCard:
+    layout: str                         # expected files and folders, as a small tree
+    label_codes: dict                   # the dataset's own code -> canonical name
+    splits: str                         # where train / val / test come from
+    terms: str                          # licence or terms of use, in one line
+    face_crop: str = "none: images are aligned faces already"
+    options: dict[str, str] = field(default_factory=dict)   # option -> what it does
+    notes: str = ""
+
+
+_CARDS: dict[str, DatasetCard] = {}
+
+
+def register_card(name: str, card: DatasetCard) -> DatasetCard:
+    _CARDS[name] = card
+    return card
+
+
+def card_for(name: str) -> DatasetCard | None:
+    from fer_bench.datasets.registry import dataset_entry
+    entry = dataset_entry(name)          # imports the adapters, so their cards exist
+    return _CARDS.get(entry.name)
+
+
+def render_card(name: str) -> str:
+    """The text `datasets info` prints."""
+    from fer_bench.datasets.registry import dataset_entry
+    entry = dataset_entry(name)
+    card = _CARDS.get(entry.name)
+    lines = [f"{entry.name}: {entry.description}"]
+    if entry.default_folder:
+        lines.append(f"default folder: <data-root>/{entry.default_folder}")
+    if card is None:
+        return "\n".join(lines)
+    lines += ["", "expected layout:", _indent(card.layout), "", "label codes -> canonical:"]
+    lines += [f"  {code!s:>22} -> {canon}" for code, canon in card.label_codes.items()]
+    lines += ["", f"splits: {card.splits}", f"face crop: {card.face_crop}"]
+    if card.options:
+        lines += ["", "options (NAME:key=value,...):"]
+        lines += [f"  {k}: {v}" for k, v in card.options.items()]
+    if card.notes:
+        lines += ["", card.notes]
+    lines += ["", f"terms: {card.terms}"]
+    return "\n".join(lines)
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line for line in text.strip("\n").splitlines())

@@ -1,0 +1,62 @@
+"""Adapter options arrive as strings from a spec (``ckplus:face_crop=none,margin=0.3``) or
+as Python values from code; these coerce both and reject what is not understood."""
+from __future__ import annotations
+
+from fer_bench.datasets.base import DatasetError
+from fer_bench.images.facecrop import haar_spec
+
+FACE_CROP_CHOICES = ("haar", "none")
+
+
+def as_bool(value, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise DatasetError(f"option {name}={value!r}: expected true or false")
+
+
+def as_int(value, name: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise DatasetError(f"option {name}={value!r}: expected an integer") from None
+
+
+def as_float(value, name: str) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise DatasetError(f"option {name}={value!r}: expected a number") from None
+
+
+def choice(value, name: str, choices: tuple) -> str:
+    text = str(value)
+    if text not in choices:
+        raise DatasetError(f"option {name}={value!r}: expected one of {', '.join(map(str, choices))}")
+    return text
+
+
+def detector_crop(face_crop="haar", margin=0.2, align=True, no_face="full-image") -> dict | None:
+    """The face-crop spec of a raw dataset from its options (None = images used whole)."""
+    if choice(face_crop, "face_crop", FACE_CROP_CHOICES) == "none":
+        return None
+    try:
+        return haar_spec(margin=as_float(margin, "margin"), align=as_bool(align, "align"),
+                         no_face=str(no_face))
+    except ValueError as e:
+        raise DatasetError(f"face crop options: {e}") from None
+
+
+def pop_crop_options(options: dict) -> dict:
+    """Take the face-crop options (face_crop, margin, align, no_face) out of ``options``."""
+    return {k: options.pop(k) for k in ("face_crop", "margin", "align", "no_face") if k in options}
+
+
+def no_unknown_options(dataset: str, options: dict) -> None:
+    if options:
+        raise DatasetError(f"{dataset}: unknown options {sorted(options)} (see `fer-bench datasets "
+                           f"info {dataset}`)")
