@@ -1,0 +1,89 @@
+"""Upgrading record dicts written under older schema versions to the current one.
+
+Each step ``MIGRATIONS[v]`` turns a version-``v`` dict into a version-``v + 1`` dict; a
+loader applies them in order, so a file written years ago still loads. A step only
+renames and restructures; it never invents a measurement (fields an old record did not
+have are left empty, and marked "unknown" where a string is required).
+
+Schema history:
+- 0: the pre-release layout: flat ``encoder``/``revision``/``weights_digest`` strings,
+  one ``dataset`` string, ``classes``, scores as ``{metric: {mean, std, values, ci95}}``,
+  per-class recall as a list in class order, a top-level ``test_selected``.
+- 1: the layout of :class:`fer_bench.records.schema.ResultRecord`.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from fer_bench.records.schema import HEADLINE_METRIC, SCHEMA_VERSION
+
+
+class RecordSchemaError(ValueError):
+    """A record file that cannot be read as any known schema version."""
+
+
+def _v0_to_v1(old: dict[str, Any]) -> dict[str, Any]:
+    classes = list(old["classes"])
+    scores = old["scores"]
+    seeds = list(old.get("seeds", []))
+    metrics = {name: {"mean": s["mean"], "std": s.get("std", 0.0),
+                      "values": list(s.get("values", [s["mean"]])),
+                      "interval": s.get("ci95")}
+               for name, s in scores.items()}
+    per_seed = [{"seed": seed,
+                 "metrics": {name: s["values"][i] for name, s in scores.items()
+                             if len(s.get("values", ())) > i},
+                 "interval": None, "hyperparameters": {}}
+                for i, seed in enumerate(seeds)]
+    return {
+        "schema_version": 1,
+        "encoder": {"name": old["encoder"], "revision": old["revision"],
+                    "weights_digest": old.get("weights_digest", "unknown")},
+        "protocol": old["protocol"],
+        "protocol_version": old["protocol_version"],
+        "config": old.get("config", {}),
+        "target": old["dataset"],
+        "datasets": [{"name": old["dataset"], "role": "eval", "manifest_digest": "unknown",
+                      "image_family": old["dataset"], "split_sizes": {}}],
+        "class_set": classes,
+        "seeds": seeds,
+        "metrics": metrics,
+        "per_seed": per_seed,
+        "per_class_recall": dict(zip(classes, old.get("per_class_recall", []))),
+        "confusion": old.get("confusion", []),
+        "class_counts": {},
+        "dropped_labels": {},
+        "hyperparameters": {},
+        "details": {},
+        "flags": {"test_selected": bool(old.get("test_selected", False)),
+                  "pretraining_overlap": []},
+        "timings": old.get("timings", {}),
+        "environment": {},
+        "feature_keys": [],
+        "predictions_file": None,
+        "created": old.get("created", ""),
+        "headline_metric": HEADLINE_METRIC,
+    }
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1}
+
+
+def migrate(data: dict[str, Any], source: str = "<record>") -> dict[str, Any]:
+    """Return ``data`` upgraded to the current schema version (a no-op when current)."""
+    version = data.get("schema_version")
+    if not isinstance(version, int):
+        raise RecordSchemaError(f"{source}: no integer 'schema_version'; not a fer-bench record")
+    if version > SCHEMA_VERSION:
+        raise RecordSchemaError(f"{source}: schema_version {version} is newer than this "
+                                f"fer-bench reads ({SCHEMA_VERSION}); upgrade fer-bench")
+    while version < SCHEMA_VERSION:
+        if version not in MIGRATIONS:
+            raise RecordSchemaError(f"{source}: unknown schema_version {version}")
+        try:
+            data = MIGRATIONS[version](data)
+        except KeyError as e:
+            raise RecordSchemaError(f"{source}: schema_version {version} record lacks "
+                                    f"field {e}") from None
+        version = data["schema_version"]
+    return data

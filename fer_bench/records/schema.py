@@ -1,0 +1,118 @@
+"""The result record: one JSON file per encoder x revision x protocol x version x target.
+
+A record holds everything needed to read a score without rerunning anything: which
+encoder (full metadata, weights digest), which protocol (name, version, resolved
+config), which data (manifest digests, split sizes, the exact ordered class set, rows
+dropped for lying outside it), per-seed scores with their mean, std and bootstrap
+interval, selected hyper-parameters, flags, timings and the software environment.
+
+Scores are fractions in [0, 1]. The headline metric is mean class accuracy (balanced
+accuracy): FER test sets are imbalanced (FER2013 has 1.5% disgust, AffectNet's train set
+is 45% happiness), so plain accuracy rewards predicting the majority class; accuracy and
+macro-F1 are stored alongside for comparison with papers that report them.
+
+``SCHEMA_VERSION`` changes when the layout below changes; ``fer_bench.records.migrate``
+upgrades older files on load, so records written by earlier versions stay readable.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+HEADLINE_METRIC = "mean_class_accuracy"
+SCORE_METRICS = ("mean_class_accuracy", "accuracy", "macro_f1")
+
+
+@dataclass(frozen=True)
+class DatasetRef:
+    """One dataset a record used, in a role: "eval" (train and test on it), "source" or
+    "target" (cross-dataset)."""
+    name: str                      # the dataset spec as given, e.g. "synth-wild"
+    role: str
+    manifest_digest: str
+    image_family: str
+    split_sizes: dict[str, int]    # rows used per split, after the class-set filter
+
+
+@dataclass(frozen=True)
+class MetricSummary:
+    """A score over seeds: mean, sample std (0 for one seed), per-seed values, and the
+    bootstrap (1 - alpha) interval over test items (None when not computed)."""
+    mean: float
+    std: float
+    values: tuple[float, ...]
+    interval: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class Flags:
+    # True when anything (epoch, C, k) was chosen by looking at test scores; only
+    # paper-faithful opt-in protocols set it, and tables stamp such scores.
+    test_selected: bool = False
+    # Datasets or image families that the encoder was pre-trained on and this record
+    # trains or evaluates on (EncoderInfo.pretrained_on vs name / image_family).
+    pretraining_overlap: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RecordKey:
+    """What identifies a record (and its file path)."""
+    encoder: str
+    revision: str
+    protocol: str
+    protocol_version: int
+    target: str                    # dataset spec, or "<source>__to__<target>"
+
+
+@dataclass
+class ResultRecord:
+    encoder: dict[str, Any]        # EncoderInfo.to_dict()
+    protocol: str
+    protocol_version: int
+    config: dict[str, Any]         # the protocol's resolved config
+    target: str
+    datasets: list[DatasetRef]
+    class_set: list[str]           # ordered; index = class id in predictions/confusion
+    seeds: list[int]
+    metrics: dict[str, MetricSummary]
+    per_seed: list[dict[str, Any]]           # {"seed", "metrics", "interval", "hyperparameters"}
+    per_class_recall: dict[str, float]       # mean over seeds; NaN for absent classes
+    confusion: list[list[int]]               # summed over seeds, rows = true class
+    class_counts: dict[str, dict[str, int]]  # "<dataset>/<split>" -> class -> rows
+    dropped_labels: dict[str, dict[str, int]]  # "<dataset>/<split>" -> label -> rows dropped
+    hyperparameters: dict[str, Any]          # selected values, e.g. {"C": [...]} or {"k": 20}
+    details: dict[str, Any] = field(default_factory=dict)  # protocol extras (val curves, all k)
+    flags: Flags = field(default_factory=Flags)
+    timings: dict[str, float] = field(default_factory=dict)  # extract_s, probe_s, total_s
+    environment: dict[str, Any] = field(default_factory=dict)
+    feature_keys: list[str] = field(default_factory=list)
+    predictions_file: str | None = None      # file name next to the record
+    created: str = ""                        # ISO 8601, UTC
+    headline_metric: str = HEADLINE_METRIC
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def key(self) -> RecordKey:
+        return RecordKey(self.encoder["name"], self.encoder["revision"], self.protocol,
+                         self.protocol_version, self.target)
+
+    @property
+    def headline(self) -> MetricSummary:
+        return self.metrics[self.headline_metric]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ResultRecord":
+        """Build from a dict of the *current* schema (see ``migrate`` for older ones)."""
+        d = dict(data)
+        d["datasets"] = [DatasetRef(**x) for x in d["datasets"]]
+        d["metrics"] = {name: MetricSummary(m["mean"], m["std"], tuple(m["values"]),
+                                            tuple(m["interval"]) if m.get("interval") else None)
+                        for name, m in d["metrics"].items()}
+        flags = d.get("flags") or {}
+        d["flags"] = Flags(bool(flags.get("test_selected", False)),
+                           tuple(flags.get("pretraining_overlap", ())))
+        return cls(**d)

@@ -1,0 +1,132 @@
+"""Protocols: the registry and the base class every protocol subclasses.
+
+A protocol has a ``name``, an integer ``version`` (bump it whenever a change can move a
+score: a new split rule, a new default C grid, ...; records of different versions never
+mix), a frozen ``Config`` dataclass, and turns one encoder's features into result
+records. Work is cut into :class:`Task` s, one per record, known *before* anything is
+computed, so the runner can skip tasks whose record exists without loading the encoder::
+
+    @register_protocol
+    class MyProtocol(Protocol):
+        name, version, Config = "my-protocol", 1, MyConfig
+        def tasks(self, datasets): ...          # -> [Task], one per record
+        def evaluate(self, ctx, task): ...      # -> Evaluation (predictions per seed)
+
+Scoring (metrics, seeds, intervals) and the record itself are built by
+:mod:`fer_bench.protocols.scoring`, the same way for every protocol.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+import time
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any, ClassVar, Sequence
+
+import pandas as pd
+
+from fer_bench.protocols.context import ProtocolError, RunContext
+from fer_bench.records.schema import ResultRecord
+
+# Generated presets used when no --dataset is given (fer_bench.synth.presets).
+GENERATED_PRESETS = ("synth-wild", "synth-lab")
+
+
+@dataclass(frozen=True)
+class Task:
+    """One record's worth of work: ``datasets`` are the specs it reads (one for
+    single-dataset protocols; source then target for cross-dataset), ``target`` the
+    record's target name."""
+    protocol: str
+    datasets: tuple[str, ...]
+    target: str
+
+
+@dataclass(frozen=True)
+class ScoringConfig:
+    """Scoring settings shared by every protocol (part of each resolved config)."""
+    n_boot: int = 1000       # bootstrap resamples of the test predictions
+    alpha: float = 0.05      # 95% intervals
+
+
+class Protocol(ABC):
+    name: ClassVar[str]
+    version: ClassVar[int]
+    Config: ClassVar[type] = ScoringConfig
+
+    def __init__(self, config: Any = None, **overrides: Any):
+        config = config if config is not None else self.Config()
+        if not isinstance(config, self.Config):
+            raise TypeError(f"protocol {self.name!r} takes a {self.Config.__name__}, "
+                            f"got {type(config).__name__}")
+        known = {f.name for f in fields(self.Config)}
+        unknown = set(overrides) - known
+        if unknown:
+            raise ProtocolError(f"protocol {self.name!r} has no option(s) {sorted(unknown)}; "
+                                f"options: {sorted(known)}")
+        self.config = replace(config, **overrides)
+
+    def resolved_config(self) -> dict[str, Any]:
+        """The config as JSON-ready plain data (tuples become lists)."""
+        return json.loads(json.dumps(asdict(self.config)))
+
+    def default_datasets(self) -> tuple[str, ...]:
+        return GENERATED_PRESETS
+
+    @abstractmethod
+    def tasks(self, datasets: Sequence[str]) -> list[Task]:
+        """The records this protocol would write for ``datasets`` (cheap: no data loaded)."""
+
+    @abstractmethod
+    def evaluate(self, ctx: RunContext, task: Task):
+        """Predictions for one task, as a :class:`fer_bench.protocols.scoring.Evaluation`."""
+
+    def run_task(self, ctx: RunContext, task: Task) -> tuple[ResultRecord, pd.DataFrame]:
+        """Evaluate ``task`` and score it: (record, per-sample predictions)."""
+        from fer_bench.protocols.scoring import build_record
+
+        started = time.perf_counter()
+        with ctx.task_log() as log:
+            evaluation = self.evaluate(ctx, task)
+        total = time.perf_counter() - started
+        return build_record(self, ctx, evaluation, log, total)
+
+    def run(self, ctx: RunContext, datasets: Sequence[str] | None = None) -> list[ResultRecord]:
+        """Every task's record (in memory; the runner is what writes them)."""
+        return [self.run_task(ctx, t)[0] for t in self.tasks(datasets or self.default_datasets())]
+
+
+_REGISTRY: dict[str, type[Protocol]] = {}
+
+
+def register_protocol(cls: type[Protocol]) -> type[Protocol]:
+    """Class decorator adding a protocol to the registry under ``cls.name``."""
+    if not isinstance(getattr(cls, "version", None), int) or cls.version < 1:
+        raise TypeError(f"protocol {cls.__name__} needs an integer version >= 1")
+    if cls.name in _REGISTRY and _REGISTRY[cls.name] is not cls:
+        raise ValueError(f"protocol {cls.name!r} registered twice "
+                         f"({_REGISTRY[cls.name].__module__} and {cls.__module__})")
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def _load_builtins() -> None:
+    import fer_bench.protocols as pkg
+    for mod in pkgutil.iter_modules(pkg.__path__):
+        if not mod.name.startswith("_"):
+            importlib.import_module(f"{pkg.__name__}.{mod.name}")
+
+
+def protocol_names() -> list[str]:
+    _load_builtins()
+    return sorted(_REGISTRY)
+
+
+def get_protocol(name: str, **options: Any) -> Protocol:
+    """An instance of the protocol registered as ``name``, with config ``options``."""
+    _load_builtins()
+    if name not in _REGISTRY:
+        raise ProtocolError(f"unknown protocol {name!r}; known: {', '.join(sorted(_REGISTRY))}")
+    return _REGISTRY[name](**options)

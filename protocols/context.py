@@ -1,0 +1,169 @@
+"""What a protocol runs with: one encoder, the feature store, datasets, seeds, device.
+
+A :class:`RunContext` is made per encoder by the runner. It hands protocols labelled
+feature matrices (:meth:`RunContext.split`) over a declared class set, extracting each
+(dataset, split) once through the feature store and keeping it in memory for the other
+protocols and dataset pairs of the same run. The encoder stays lazy: its weights load
+only when the store misses.
+"""
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+import pandas as pd
+
+from fer_bench.datasets import load_dataset
+from fer_bench.datasets.base import Dataset, DatasetError
+from fer_bench.encoder import Encoder
+
+# Seeds for everything stochastic (carving a validation split, bootstrap resampling).
+DEFAULT_SEEDS = (0, 1, 2)
+
+
+class ProtocolError(ValueError):
+    """A protocol cannot run on the data it was given (message says why and on what)."""
+
+
+@dataclass(frozen=True)
+class LabelledSplit:
+    """One split of one dataset restricted to a class set, features aligned to rows."""
+    dataset: str                    # dataset spec
+    split: str
+    classes: tuple[str, ...]        # y indexes into this
+    ids: np.ndarray                 # (N,) str
+    X: np.ndarray                   # (N, D) float32
+    y: np.ndarray                   # (N,) int64 in [0, len(classes))
+    rows: pd.DataFrame              # the kept manifest rows (subject, sequence, ...)
+    dropped: dict[str, int]         # label -> rows dropped for lying outside `classes`
+    feature_key: str
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def name(self) -> str:
+        return f"{self.dataset}/{self.split}"
+
+    def class_counts(self) -> dict[str, int]:
+        counts = np.bincount(self.y, minlength=len(self.classes))
+        return {c: int(n) for c, n in zip(self.classes, counts)}
+
+    def take(self, index: np.ndarray, split: str | None = None) -> "LabelledSplit":
+        """Rows ``index`` of this split (e.g. a carved validation part), renamed ``split``."""
+        return LabelledSplit(self.dataset, split or self.split, self.classes, self.ids[index],
+                             self.X[index], self.y[index],
+                             self.rows.iloc[index].reset_index(drop=True), {},
+                             self.feature_key)
+
+
+@dataclass
+class TaskLog:
+    """What one protocol task consumed: feature-store keys and seconds spent getting
+    features (extraction on a miss, loading on a hit)."""
+    extract_s: float = 0.0
+    feature_keys: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunContext:
+    encoder: Encoder
+    store: Any                              # FeatureStore (or anything with .get)
+    load: Callable[[str], Dataset] = None   # dataset spec -> Dataset; default load_dataset
+    data_root: Path | None = None
+    seeds: tuple[int, ...] = DEFAULT_SEEDS
+    device: str = "cpu"
+    progress: bool = True
+    batch_size: int = 64
+    num_workers: int | None = None
+    # Protocols may cache work shared between their tasks here (e.g. a probe fitted on a
+    # source and scored on several targets), keyed by anything hashable.
+    memo: dict = field(default_factory=dict)
+    _features: dict = field(default_factory=dict, repr=False)
+    _logs: list[TaskLog] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.seeds:
+            raise ValueError("RunContext needs at least one seed")
+        self.seeds = tuple(int(s) for s in self.seeds)
+        if self.load is None:
+            self.load = lambda spec: load_dataset(spec, root=self.data_root)
+
+    # -- bookkeeping --------------------------------------------------------------
+    @contextmanager
+    def task_log(self) -> Iterator[TaskLog]:
+        log = TaskLog()
+        self._logs.append(log)
+        try:
+            yield log
+        finally:
+            self._logs.remove(log)
+
+    # -- data ---------------------------------------------------------------------
+    def dataset(self, spec: str) -> Dataset:
+        return self.load(spec)
+
+    def features(self, spec: str, split: str):
+        """Store features of every row of one split (labels play no part in the key, so
+        fixing a label map never invalidates them)."""
+        key = (spec, split)
+        start = time.perf_counter()
+        if key not in self._features:
+            part = self.dataset(spec).subset(split)
+            self._features[key] = (part, self.store.get(
+                self.encoder, part, batch_size=self.batch_size, num_workers=self.num_workers,
+                progress=self.progress))
+        part, feats = self._features[key]
+        for log in self._logs:
+            log.extract_s += time.perf_counter() - start
+            if feats.key not in log.feature_keys:
+                log.feature_keys.append(feats.key)
+        return part, feats
+
+    def split(self, spec: str, split: str, classes: tuple[str, ...]) -> LabelledSplit:
+        """Rows of ``split`` whose label is in ``classes``, with their features; rows with
+        any other label (or none) are dropped and counted per label."""
+        part, feats = self.features(spec, split)
+        manifest = part.manifest
+        ids = manifest["id"].astype(str).to_numpy()
+        X = _align(np.asarray(feats.X), np.asarray(feats.ids).astype(str), ids,
+                   f"{spec}/{split}")
+        lookup = {c: i for i, c in enumerate(classes)}
+        y = manifest["label"].map(lambda v: lookup.get(v, -1)).to_numpy(np.int64)
+        keep = y >= 0
+        dropped = manifest.loc[~keep, "label"].fillna("").astype(str).value_counts()
+        return LabelledSplit(spec, split, tuple(classes), ids[keep], X[keep], y[keep],
+                             manifest.loc[keep].reset_index(drop=True),
+                             {str(k): int(v) for k, v in sorted(dropped.items())}, feats.key)
+
+    def has_split(self, spec: str, split: str) -> bool:
+        return split in self.dataset(spec).splits
+
+    def pretraining_overlap(self, specs: list[str]) -> list[str]:
+        """Datasets among ``specs`` whose name or image family the encoder lists in its
+        pre-training data (case-insensitive); e.g. FERPlus shares FER2013's images."""
+        seen = {s.lower() for s in self.encoder.info.pretrained_on}
+        hits = []
+        for spec in specs:
+            ds = self.dataset(spec)
+            names = {spec.lower(), spec.split(":", 1)[0].lower(), ds.name.lower(),
+                     ds.image_family.lower()}
+            if names & seen:
+                hits.append(spec)
+        return sorted(set(hits))
+
+
+def _align(X: np.ndarray, feature_ids: np.ndarray, wanted: np.ndarray, what: str) -> np.ndarray:
+    """Rows of X in the order of ``wanted`` ids (the store may order rows differently)."""
+    if len(feature_ids) == len(wanted) and np.array_equal(feature_ids, wanted):
+        return X
+    position = pd.Index(feature_ids).get_indexer(wanted)
+    if (position < 0).any():
+        missing = wanted[position < 0][:5].tolist()
+        raise DatasetError(f"{what}: features lack {int((position < 0).sum())} manifest ids, "
+                           f"e.g. {missing}")
+    return X[position]
