@@ -94,12 +94,18 @@ class Preprocessing:
 
     def apply(self, images: torch.Tensor) -> torch.Tensor:
         """uint8 (N, C, H, W), C in {1, 3} -> float32 (N, C', S, S), normalised."""
+        if images.ndim != 4:  # a batch, always: (C, H, W) would pass as C images
+            raise ValueError(f"expected uint8 images (N, 1|3, H, W), got {images.dtype} "
+                             f"{tuple(images.shape)}")
         x = self.resize_uint8(images).float().div_(255.0)
         if self.channels == "bgr":
             x = x.flip(1)
         mean = torch.tensor(self.mean, device=x.device, dtype=x.dtype).view(1, -1, 1, 1)
         std = torch.tensor(self.std, device=x.device, dtype=x.dtype).view(1, -1, 1, 1)
         return (x - mean) / std
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
 @dataclass(frozen=True)

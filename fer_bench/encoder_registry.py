@@ -94,3 +94,24 @@ def get_encoder(spec: str, weights: str | None = None, device: str = "cpu", **op
         raise TypeError(f"encoder factory {spec!r} returned {type(enc).__name__}, "
                         "expected a fer_bench.encoder.Encoder")
     return enc
+
+
+def parse_encoder_options(pairs: list[str] | tuple[str, ...]) -> dict[str, object]:
+    """``["revision=cpu-interim-64", "input_size=96"]`` -> factory keyword options (ints
+    and floats become numbers; everything else stays a string)."""
+    options: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"encoder option {pair!r}: expected KEY=VALUE")
+        options[key.strip().replace("-", "_")] = _number_or_text(value.strip())
+    return options
+
+
+def _number_or_text(value: str) -> object:
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    return value

@@ -1,6 +1,39 @@
-"""(commands are added by their issue)"""
+"""``fer-bench check-encoder NAME``: sanity-check an encoder on generated faces."""
+from __future__ import annotations
+
 import click
 
 
-def register(group: click.Group) -> None:
-    pass
+@click.command("check-encoder")
+@click.argument("name")
+@click.option("--weights", type=click.Path(), default=None,
+              help="Weights file for encoders that take them (e.g. crs-cont).")
+@click.option("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if present).")
+@click.option("-o", "--option", "options", multiple=True, metavar="KEY=VALUE",
+              help="Factory option, e.g. -o revision=cpu-interim-64 -o input_size=96.")
+@click.option("-n", "n", default=32, show_default=True, help="Number of generated faces.")
+@click.option("--seed", default=0, show_default=True, help="Seed of the generated faces.")
+def check_encoder_command(name: str, weights: str | None, device: str | None,
+                          options: tuple[str, ...], n: int, seed: int) -> None:
+    """Run encoder NAME (built-in, installed, or pkg.module:factory) on generated faces and
+    check shape, dtype, finite values, determinism, batch-size invariance (batch 1 vs N),
+    eval mode and sealed preprocessing; print metadata and throughput. Exit 1 on failure."""
+    import torch
+
+    from fer_bench.check_encoder import check_encoder
+    from fer_bench.encoder_registry import get_encoder, parse_encoder_options
+
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        encoder = get_encoder(name, weights=weights, device=device,
+                              **parse_encoder_options(options))
+    except (LookupError, ValueError, TypeError, OSError) as e:
+        raise click.ClickException(str(e)) from None
+    report = check_encoder(encoder, n=n, seed=seed)
+    click.echo(report.format())
+    if not report.passed:
+        raise SystemExit(1)
+
+
+def register(main: click.Group) -> None:
+    main.add_command(check_encoder_command)
