@@ -1,6 +1,180 @@
-"""(commands are added by their issue)"""
+"""``fer-bench extract`` and ``fer-bench cache ls | verify | clear``: the feature store."""
+from __future__ import annotations
+
+import contextlib
+import os
+
 import click
+
+cache_dir_option = click.option(
+    "--cache-dir", type=click.Path(file_okay=False), default=None,
+    help="Cache folder (features live in <cache-dir>/features). Default: $FER_BENCH_CACHE, "
+         "else the user cache directory.")
+
+
+def _store(cache_dir):
+    from fer_bench.features.store import FeatureStore
+    from fer_bench.paths import cache_dir as default_cache_dir
+
+    return FeatureStore(default_cache_dir(cache_dir) / "features")
+
+
+def _device(device: str, distributed: bool) -> str:
+    if device == "auto":
+        import torch
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if distributed and device == "cuda":  # torchrun: one GPU per local rank
+        device = f"cuda:{os.environ.get('LOCAL_RANK', '0')}"
+    return device
+
+
+@click.command("extract")
+@click.option("--encoder", "encoder_spec", required=True,
+              help="Encoder name (fer-bench encoders list) or pkg.module:factory.")
+@click.option("--weights", default=None, help="Weights file for encoders that take one.")
+@click.option("--dataset", "dataset_spec", required=True,
+              help="Dataset name or NAME:key=value,... (fer-bench datasets list).")
+@click.option("--split", "splits", multiple=True,
+              help="Split(s) to extract, one store entry each. Default: every split.")
+@click.option("--data-root", type=click.Path(file_okay=False), default=None,
+              help="Folder holding the datasets (default: $FER_BENCH_DATA).")
+@cache_dir_option
+@click.option("--batch-size", default=64, show_default=True, type=click.IntRange(min=1))
+@click.option("--workers", default=None, type=click.IntRange(min=0),
+              help="Image decoding processes. Default: min(4, CPUs).")
+@click.option("--device", default="auto", show_default=True,
+              help="cpu, cuda, cuda:N or auto (cuda when available).")
+@click.option("--distributed", is_flag=True,
+              help="Run under torchrun: each rank embeds a share, rank 0 writes the entry.")
+def extract_command(encoder_spec, weights, dataset_spec, splits, data_root, cache_dir,
+                    batch_size, workers, device, distributed) -> None:
+    """Extract features of an encoder on a dataset into the store (or find them there).
+
+    A cached entry is validated and reused without loading the encoder's weights.
+    """
+    from fer_bench.datasets.base import DatasetError
+    from fer_bench.encoder_registry import EncoderNotFound, get_encoder
+    from fer_bench.datasets.registry import load_dataset
+    from fer_bench.images.decode import ImageDecodeError
+
+    store = _store(cache_dir)
+    rank0 = int(os.environ.get("RANK", "0")) == 0 or not distributed
+    try:
+        encoder = get_encoder(encoder_spec, weights=weights, device=_device(device, distributed))
+        dataset = load_dataset(dataset_spec, root=data_root)
+        with contextlib.ExitStack() as stack:
+            if distributed:  # one process group for all splits
+                from fer_bench.features.distributed import process_group
+                stack.enter_context(process_group(encoder.device))
+            _extract_splits(store, encoder, dataset, splits or dataset.splits, batch_size,
+                            workers, distributed, rank0)
+    except (EncoderNotFound, DatasetError, ImageDecodeError, FloatingPointError) as e:
+        raise click.ClickException(str(e)) from e
+    if rank0:
+        click.echo(f"encoder weights loaded: {'yes' if encoder.loaded else 'no'}")
+
+
+def _extract_splits(store, encoder, dataset, splits, batch_size, workers, distributed,
+                    rank0) -> None:
+    for split in splits:
+        part = dataset.subset(split)
+        if distributed:  # every rank must enter; rank 0 decides what is missing
+            from fer_bench.features.distributed import extract_distributed
+            cached = rank0 and store.lookup(encoder.info, part) is not None
+            found = extract_distributed(store, encoder, part, batch_size=batch_size,
+                                        num_workers=workers)
+        else:
+            found = store.lookup(encoder.info, part)
+            cached = found is not None
+            if not cached:
+                found = store.get(encoder, part, batch_size=batch_size, num_workers=workers)
+        if rank0 and found is not None:
+            click.echo(f"{dataset.name}/{split}: {_describe(found, cached)}")
+
+
+def _describe(feats, cached: bool) -> str:
+    how = "cached"
+    if not cached:
+        t = feats.meta.get("timings", {})
+        how = f"extracted in {t.get('extract_s', 0):.1f}s ({t.get('images_per_s')} img/s"
+        how += f", {t['resumed_rows']} rows resumed)" if t.get("resumed_rows") else ")"
+    return f"{len(feats)} x {feats.dim}  {how}  key {feats.key[:12]}"
+
+
+@click.group("cache")
+def cache_group() -> None:
+    """The feature store: list, verify and clear cached features."""
+
+
+@cache_group.command("ls")
+@cache_dir_option
+def cache_ls(cache_dir) -> None:
+    """One line per entry: key, encoder@revision, dataset, splits, rows, dim, size, created."""
+    from fer_bench.features.catalogue import stored_items
+
+    store = _store(cache_dir)
+    items = stored_items(store)
+    if not items:
+        click.echo(f"no cached features in {store.root}")
+        return
+    click.echo(f"{'key':12s}  {'encoder':28s}  {'dataset':18s}  {'splits':14s}  "
+               f"{'n':>7s}  {'dim':>5s}  {'size':>9s}  created")
+    for it in items:
+        info = it.info
+        created = info.get("created", "partial" if it.status == "partial" else "?")
+        click.echo(f"{it.key[:12]:12s}  {it.encoder:28s}  {it.dataset:18s}  {it.splits:14s}  "
+                   f"{info.get('n', '?'):>7}  {info.get('dim', '?'):>5}  "
+                   f"{_size(it.size_bytes):>9s}  {created}")
+
+
+@cache_group.command("verify")
+@cache_dir_option
+@click.option("--fix", is_flag=True, help="Remove the entries that fail.")
+def cache_verify(cache_dir, fix) -> None:
+    """Validate every entry (key, shapes, ids, finite values, content digest)."""
+    from fer_bench.features.catalogue import stored_items, verify_items
+
+    store = _store(cache_dir)
+    n = sum(it.status == "entry" for it in stored_items(store))
+    bad = verify_items(store, fix=fix)
+    for it, reason in bad:
+        click.echo(f"BAD {it.key[:12]}  {it.encoder}  {it.dataset}/{it.splits}: {reason}"
+                   + ("  (removed)" if fix else ""))
+    click.echo(f"{n - len(bad)} of {n} entries valid in {store.root}")
+    if bad and not fix:
+        raise SystemExit(1)
+
+
+@cache_group.command("clear")
+@cache_dir_option
+@click.option("--encoder", default=None, help="Only this encoder's entries (name).")
+@click.option("--dataset", default=None, help="Only this dataset's entries (name).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def cache_clear(cache_dir, encoder, dataset, yes) -> None:
+    """Remove cached features (all, or one encoder's / one dataset's)."""
+    from fer_bench.features.catalogue import clear_items
+
+    store = _store(cache_dir)
+    what = " and ".join(f"{k} {v}" for k, v in (("encoder", encoder), ("dataset", dataset)) if v)
+    if not yes:
+        click.confirm(f"Remove cached features{' of ' + what if what else ''} in {store.root}?",
+                      abort=True)
+    removed, busy = clear_items(store, encoder=encoder, dataset=dataset)
+    freed = sum(it.size_bytes for it in removed)
+    click.echo(f"removed {len(removed)} entries ({_size(freed)})")
+    for it in busy:
+        click.echo(f"kept {it.key[:12]} ({it.encoder} on {it.dataset}): being written by "
+                   "another process")
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TB"
 
 
 def register(main: click.Group) -> None:
-    pass
+    main.add_command(extract_command)
+    main.add_command(cache_group)

@@ -1,0 +1,46 @@
+"""The content key of a feature-store entry.
+
+sha256 of the canonical JSON of exactly what changes the features: the encoder (name,
+revision, weights digest, layer, dimension, sealed preprocessing), the face-crop
+settings, the dataset's manifest digest (ids, paths, boxes, pixel identity of the rows
+in order, so a split subset has its own key), the dtype and the store format. Never the
+device, batch size, worker count or labels: a GPU change or a label-map fix must not
+make earlier features invisible (torchgeo-bench's resume key hashed the device).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+
+from fer_bench.datasets.base import Dataset
+from fer_bench.encoder import EncoderInfo
+
+# Bump when the entry layout or the meaning of stored features changes.
+STORE_FORMAT = 1
+DTYPE = "float32"
+
+
+def key_inputs(info: EncoderInfo, dataset: Dataset) -> dict:
+    return {
+        "format": STORE_FORMAT,
+        "dtype": DTYPE,
+        "encoder": {
+            "name": info.name,
+            "revision": info.revision,
+            "weights_digest": info.weights_digest,
+            "layer": info.layer,
+            "embed_dim": info.embed_dim,
+            "preprocessing": asdict(info.preprocessing),
+        },
+        "face_crop": dataset.face_crop,
+        "manifest_digest": dataset.manifest_digest(),
+    }
+
+
+def canonical_json(obj) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def feature_key(info: EncoderInfo, dataset: Dataset) -> str:
+    return hashlib.sha256(canonical_json(key_inputs(info, dataset)).encode()).hexdigest()

@@ -1,0 +1,96 @@
+"""Dataset rows -> batches of uint8 encoder inputs, decoded in DataLoader workers.
+
+A worker reads a row (``dataset.read_image``: torchvision.io decoding), applies the
+dataset's face-crop hook, and runs the integer stage of the encoder's preprocessing
+(:meth:`Preprocessing.resize_uint8`: channel count and input size) so that images of
+any size batch together. Float conversion and normalisation stay inside
+``Encoder.embed``: the loader path and ``encoder.embed(raw_image)`` give identical
+features, and batches cross the process boundary as uint8 (4x less than float).
+
+A row that cannot be read comes back as :class:`BadImage` instead of an exception, so
+the caller raises one clean error naming the file (not a worker traceback) and keeps
+the work it already finished.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Sequence
+
+import torch
+from torch.utils.data import DataLoader
+
+from fer_bench.datasets.base import Dataset, DatasetError
+from fer_bench.encoder import Preprocessing
+from fer_bench.images.decode import ImageDecodeError
+from fer_bench.images.facecrop import apply_face_crop
+
+
+def default_workers() -> int:
+    return min(4, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class BadImage:
+    """A row whose image could not be read or cropped."""
+    row: int
+    message: str
+
+
+@dataclass(frozen=True)
+class ImageBatch:
+    rows: torch.Tensor          # int64 (B,): manifest rows, in batch order
+    images: torch.Tensor        # uint8 (B, C, S, S)
+
+    def pin_memory(self) -> "ImageBatch":  # DataLoader(pin_memory=True) calls this
+        return ImageBatch(self.rows.pin_memory(), self.images.pin_memory())
+
+
+class EncoderInputs(torch.utils.data.Dataset):
+    """Map-style view of a dataset: row -> (row, uint8 (C, S, S)) ready to batch."""
+
+    def __init__(self, dataset: Dataset, preprocessing: Preprocessing):
+        self.dataset = dataset
+        self.preprocessing = preprocessing
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, row: int) -> tuple[int, torch.Tensor] | BadImage:
+        ds = self.dataset
+        try:
+            image = apply_face_crop(ds.read_image(row), ds.box(row), ds.face_crop)
+            return row, self.preprocessing.resize_uint8(image).contiguous()
+        except (ImageDecodeError, DatasetError, ValueError, OSError) as e:
+            return BadImage(row, f"{type(e).__name__}: {e}")
+
+
+def collate_images(items: list) -> ImageBatch | BadImage:
+    for item in items:
+        if isinstance(item, BadImage):
+            return item
+    rows = torch.tensor([row for row, _ in items], dtype=torch.int64)
+    return ImageBatch(rows, torch.stack([img for _, img in items]))
+
+
+def image_loader(dataset: Dataset, preprocessing: Preprocessing,
+                 batches: Sequence[Sequence[int]], *, num_workers: int | None = None,
+                 pin_memory: bool = False) -> DataLoader:
+    """Iterate ``batches`` (lists of manifest rows) as :class:`ImageBatch` (or
+    :class:`BadImage`), decoding in ``num_workers`` processes (default min(4, CPUs))."""
+    num_workers = default_workers() if num_workers is None else num_workers
+    return DataLoader(EncoderInputs(dataset, preprocessing), batch_sampler=batches,
+                      num_workers=num_workers, collate_fn=collate_images,
+                      pin_memory=pin_memory, persistent_workers=False,
+                      prefetch_factor=4 if num_workers else None)
+
+
+def raise_bad_image(dataset: Dataset, bad: BadImage) -> None:
+    """One clean error for an unreadable row: dataset, sample id, file, reason."""
+    try:
+        where = str(dataset.image_path(bad.row))
+    except Exception:  # readers that keep pixels elsewhere (CSV rows, arrays)
+        where = str(dataset.manifest.at[bad.row, "path"])
+    sample = dataset.manifest.at[bad.row, "id"]
+    raise ImageDecodeError(f"{dataset.name}: cannot read image of sample {sample!r} "
+                           f"(row {bad.row}, file {where}): {bad.message}")
