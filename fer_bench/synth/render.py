@@ -1,0 +1,85 @@
+"""Render one face: identity + AU state + scene -> uint8 image (H, W, 3).
+
+Drawn with PIL on a canvas SUPERSAMPLE times larger than the output and reduced with a
+box filter (anti-aliasing), then lit with a Lambert term on an ellipsoid head, and passed
+through the camera effects. Deterministic: all randomness comes from ``scene.seed``.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+from PIL import Image
+
+from fer_bench.synth import accessories, face_parts
+from fer_bench.synth.background import paint_background
+from fer_bench.synth.camera import apply_camera
+from fer_bench.synth.canvas import Canvas
+from fer_bench.synth.identity import Identity
+from fer_bench.synth.occluders import paint_occluder
+from fer_bench.synth.projection import Projector
+from fer_bench.synth.scene import Scene
+
+SUPERSAMPLE = 3
+FRAME_UNITS = 3.0      # face units across the image (crown to below the chin fits)
+FRAME_CENTRE_Y = 0.15  # face-unit y at the image centre (a little below the eyes)
+
+
+def render_face(identity: Identity, aus: np.ndarray, scene: Scene, size: int = 112) -> np.ndarray:
+    rng = np.random.default_rng(scene.seed)
+    side = size * SUPERSAMPLE
+    a = face_parts.AUs(aus)
+    drop = face_parts.jaw_drop(a)
+    ys, ws = accessories.face_outline(identity, drop)
+    scale = side / FRAME_UNITS * scene.scale
+    centre = (side / 2 + scene.shift[0] * side, side / 2 + scene.shift[1] * side
+              - FRAME_CENTRE_Y * scale)
+    proj = Projector(ys, ws, scene.yaw, scene.pitch, scene.roll, scale, centre)
+    c = Canvas(paint_background(side, scene, rng), proj)
+
+    accessories.paint_back_hair(c, identity, ys, ws, rng)
+    accessories.paint_head(c, identity, ys, ws)
+    face_parts.paint_cheeks(c, identity, a)
+    accessories.paint_beard(c, identity, ys, ws)
+    face_parts.paint_forehead_lines(c, identity, a)
+    face_parts.paint_eye_surroundings(c, identity, a)
+    mouth = face_parts.MouthShape(identity, a)
+    face_parts.paint_folds(c, identity, a, mouth)
+    face_parts.paint_nose(c, identity, a, scene.light_dir[0])
+    face_parts.paint_eyes(c, identity, a, scene.gaze, 0.85 + 0.15 * scene.exposure)
+    face_parts.paint_brows(c, identity, a)
+    face_parts.paint_mouth(c, identity, a, mouth)
+    accessories.paint_front_hair(c, identity, ys, ws, rng)
+    accessories.paint_glasses(c, identity)
+    paint_occluder(c, scene.occluder, identity, rng)
+
+    img = np.asarray(c.image.reduce(SUPERSAMPLE), np.float32)
+    fg = np.asarray(c.mask.reduce(SUPERSAMPLE), np.float32)[..., None] / 255.0
+    head = (centre[0] / SUPERSAMPLE, (centre[1] + (ys.max() + ys.min()) / 2 * scale) / SUPERSAMPLE,
+            ws.max() * scale / SUPERSAMPLE, (ys.max() - ys.min()) / 2 * scale / SUPERSAMPLE)
+    img = _light(img, fg, head, scene)
+    return apply_camera(np.clip(img, 0, 255).astype(np.uint8), scene, rng)
+
+
+@functools.lru_cache(maxsize=8)
+def _grid(size: int) -> tuple[np.ndarray, np.ndarray]:
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+    return xx, yy
+
+
+def _light(img: np.ndarray, fg: np.ndarray, head, scene: Scene) -> np.ndarray:
+    """Lambert shading of the foreground on an ellipsoid fitted to the head."""
+    xx, yy = _grid(img.shape[0])
+    hx, hy, rx, ry = head
+    nx, ny = (xx - hx) / rx, (yy - hy) / ry
+    r2 = nx * nx + ny * ny
+    norm = np.sqrt(np.maximum(r2, 1.0))
+    nx, ny = nx / norm, ny / norm
+    nz = np.sqrt(np.clip(1.0 - nx * nx - ny * ny, 0.0, 1.0))
+    lx, ly, lz = scene.light_dir
+    lambert = np.maximum(0.0, nx * lx + ny * ly + nz * lz)
+    k = scene.light_strength
+    shading = (1 - k) + k * 1.15 * lambert
+    gain = (1 + fg[..., 0] * (shading - 1))[..., None]
+    tint = np.asarray(scene.tint, np.float32) * scene.exposure
+    return img * gain * tint
