@@ -1,6 +1,49 @@
-"""(commands are added by their issue)"""
+"""``fer-bench encoders fetch NAME``: take pretrained weights out of pinned PyPI releases."""
+from __future__ import annotations
+
 import click
 
 
+@click.command("fetch")
+@click.argument("names", nargs=-1)
+@click.option("--all", "fetch_all", is_flag=True, help="Fetch the weights of every such encoder.")
+@click.option("--from", "archive", type=click.Path(exists=True, dir_okay=False),
+              help="Take the files from this wheel/sdist instead of downloading it.")
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
+              help="Cache root (default: FER_BENCH_CACHE or the user cache directory).")
+@click.option("--pip-arg", "pip_args", multiple=True,
+              help="Extra `pip download` option, e.g. --pip-arg=--index-url=URL (repeatable).")
+@click.option("--force", is_flag=True, help="Fetch again even if a valid copy is cached.")
+def fetch_cmd(names, fetch_all, archive, cache_dir, pip_args, force) -> None:
+    """Download the pinned distribution of encoder NAME without its dependencies, check
+    the weight file's sha256 and keep just that file in the cache. The package is never
+    installed or imported. Without NAME, list the encoders that need fetching."""
+    from fer_bench.fetch import FetchError, cached_path, declared_weights, fetch
+
+    declared = declared_weights()
+    if fetch_all:
+        names = tuple(declared)
+    if not names:
+        for name, files in declared.items():
+            state = "fetched" if all(cached_path(f, cache_dir).is_file() for f in files) else "-"
+            releases = ", ".join(sorted({f.requirement for f in files}))
+            click.echo(f"{name:16s} {state:8s} {releases}")
+        return
+    unknown = [n for n in names if n not in declared]
+    if unknown:
+        raise click.UsageError(f"no fetchable weights for {', '.join(unknown)}; encoders with "
+                               f"pinned weights: {', '.join(declared)}")
+    if archive and len({f.requirement for n in names for f in declared[n]}) > 1:
+        raise click.UsageError("--from gives one archive; name encoders of one release only")
+    for name in names:
+        try:
+            paths = fetch(declared[name], cache=cache_dir, archive=archive,
+                          pip_args=tuple(pip_args), force=force)
+        except FetchError as e:
+            raise click.ClickException(f"{name}: {e}") from None
+        for path in paths:
+            click.echo(f"{name}: {path}")
+
+
 def register(group: click.Group) -> None:
-    pass
+    group.add_command(fetch_cmd)
