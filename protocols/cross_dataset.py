@@ -27,7 +27,7 @@ from fer_bench.protocols.knn import KnnConfig, knn_run
 from fer_bench.protocols.linear import LinearConfig, fit_linear, linear_run
 from fer_bench.protocols.scoring import Evaluation
 from fer_bench.protocols.splits import (fit_splits, parts_read, require_split, seeds_for_fit,
-                                        test_split)
+                                        scored_split)
 from fer_bench.records.io import pair_target
 from fer_bench.vocabulary import shared_classes
 
@@ -86,7 +86,7 @@ class CrossDatasetProtocol(Protocol):
     def evaluate(self, ctx: RunContext, task: Task) -> Evaluation:
         source, target = task.datasets
         classes = pair_classes(ctx, source, target)
-        scored = test_split(ctx, target, classes)
+        scored = scored_split(ctx, target, classes)
         if self.config.probe == "linear":
             runs, sizes, hyper = self._linear(ctx, source, classes, scored)
             parts = parts_read(ctx, source, classes, ("train", "val"))

@@ -16,7 +16,7 @@ from fer_bench.probes.knn import DEFAULT_K, DEFAULT_KS, DEFAULT_T, clamp_k, knn_
 from fer_bench.protocols.base import Protocol, ScoringConfig, Task, register_protocol
 from fer_bench.protocols.context import LabelledSplit, RunContext
 from fer_bench.protocols.scoring import Evaluation, SeedRun
-from fer_bench.protocols.splits import parts_read, require_split, test_split
+from fer_bench.protocols.splits import parts_read, require_split, scored_split
 from fer_bench.records.schema import SCORE_METRICS
 
 
@@ -60,7 +60,7 @@ class KnnProtocol(Protocol):
         classes = tuple(self.config.classes or ctx.dataset(spec).classes)
         require_split(ctx, spec, "train", "the kNN bank is the train split")
         bank = ctx.split(spec, "train", classes)
-        test = test_split(ctx, spec, classes)
+        test = scored_split(ctx, spec, classes)
         run, by_k = knn_run(ctx, bank, test, self.config, ctx.seeds[0])
         return Evaluation(
             target=task.target, roles={spec: "eval"}, class_set=classes, scored=test,

@@ -17,7 +17,7 @@ from fer_bench.probes.linear import DEFAULT_CS, LinearProbeResult, linear_probe
 from fer_bench.protocols.base import Protocol, ScoringConfig, Task, register_protocol
 from fer_bench.protocols.context import RunContext
 from fer_bench.protocols.scoring import Evaluation, SeedRun
-from fer_bench.protocols.splits import FitSplits, fit_splits, parts_read, seeds_for_fit, test_split
+from fer_bench.protocols.splits import FitSplits, fit_splits, parts_read, seeds_for_fit, scored_split
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class LinearProtocol(Protocol):
     def evaluate(self, ctx: RunContext, task: Task) -> Evaluation:
         (spec,) = task.datasets
         classes = tuple(self.config.classes or ctx.dataset(spec).classes)
-        test = test_split(ctx, spec, classes)
+        test = scored_split(ctx, spec, classes)
         runs = []
         for seed in seeds_for_fit(ctx, spec):
             fit = fit_splits(ctx, spec, classes, seed, self.config.val_fraction)

@@ -53,7 +53,7 @@ def fit_splits(ctx: RunContext, spec: str, classes: tuple[str, ...], seed: int,
     return FitSplits(train.take(train_idx), train.take(val_idx, CARVED_VAL), "carved")
 
 
-def test_split(ctx: RunContext, spec: str, classes: tuple[str, ...]) -> LabelledSplit:
+def scored_split(ctx: RunContext, spec: str, classes: tuple[str, ...]) -> LabelledSplit:
     require_split(ctx, spec, "test", "scores are computed on the test split")
     test = ctx.split(spec, "test", classes)
     if len(test) == 0:

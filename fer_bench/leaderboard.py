@@ -1,0 +1,123 @@
+"""Folding result records into leaderboard tables.
+
+- long (the source of truth): one row per record x metric, with the interval, seeds,
+  flags, class set and sample sizes; scores as fractions;
+- wide: rows ``encoder@revision``, columns ``protocol-vN/target``, each cell the headline
+  metric in percent with its 95% interval, e.g. ``71.2 [69.8, 72.5]``, stamped ``†`` when
+  something was selected on the test split and ``*`` when the encoder was pre-trained on
+  the data (so such cells are never read as clean comparisons);
+- markdown: the wide table with a legend.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from fer_bench.records.io import find_record_files, read_record, split_pair
+from fer_bench.records.schema import HEADLINE_METRIC, SCORE_METRICS, ResultRecord
+
+TEST_SELECTED_MARK = "†"
+OVERLAP_MARK = "*"
+LONG_FILE, WIDE_FILE, MARKDOWN_FILE = "leaderboard_long.csv", "leaderboard_wide.csv", "leaderboard.md"
+_DECIMALS = 6   # fractions in the long CSV: stable text, well below any reported digit
+
+
+def _long_rows(record: ResultRecord, relpath: str) -> list[dict]:
+    pair = split_pair(record.target)
+    sizes = record.details.get("sample_sizes", {})
+    common = {
+        "encoder": record.encoder["name"],
+        "revision": record.encoder["revision"],
+        "weights_digest": record.encoder.get("weights_digest", ""),
+        "protocol": record.protocol,
+        "protocol_version": record.protocol_version,
+        "target": record.target,
+        "source": pair[0] if pair else "",
+        "dataset": pair[1] if pair else record.target,
+    }
+    rows = []
+    for metric in SCORE_METRICS:
+        if metric not in record.metrics:
+            continue
+        m = record.metrics[metric]
+        lo, hi = m.interval if m.interval else (float("nan"), float("nan"))
+        rows.append({**common, "metric": metric, "headline": metric == record.headline_metric,
+                     "mean": m.mean, "std": m.std, "n_seeds": len(m.values),
+                     "ci_low": lo, "ci_high": hi,
+                     "test_selected": record.flags.test_selected,
+                     "pretraining_overlap": ";".join(record.flags.pretraining_overlap),
+                     "n_classes": len(record.class_set),
+                     "class_set": ";".join(record.class_set),
+                     "n_train": sizes.get("train"), "n_val": sizes.get("val"),
+                     "n_test": sizes.get("test"),
+                     "schema_version": record.schema_version, "record": relpath})
+    return rows
+
+
+def long_table(results_dir: str | Path) -> pd.DataFrame:
+    """Every record under ``results_dir`` as rows (record x metric), sorted."""
+    root = Path(results_dir)
+    rows = []
+    for path in find_record_files(root):
+        rows += _long_rows(read_record(path), path.relative_to(root).as_posix())
+    if not rows:
+        raise FileNotFoundError(f"no result records under {root}")
+    df = pd.DataFrame(rows)
+    for col in ("n_train", "n_val", "n_test"):
+        df[col] = df[col].astype("Int64")
+    order = ["encoder", "revision", "protocol", "protocol_version", "target", "metric"]
+    return df.sort_values(order, kind="stable").reset_index(drop=True)
+
+
+def _cell(row: pd.Series) -> str:
+    text = f"{100 * row['mean']:.1f}"
+    if pd.notna(row["ci_low"]):
+        text += f" [{100 * row['ci_low']:.1f}, {100 * row['ci_high']:.1f}]"
+    if row["test_selected"]:
+        text += TEST_SELECTED_MARK
+    if row["pretraining_overlap"]:
+        text += OVERLAP_MARK
+    return text
+
+
+def wide_table(long: pd.DataFrame, metric: str = HEADLINE_METRIC) -> pd.DataFrame:
+    """Encoders x protocol/target cells of ``metric`` (see the module doc)."""
+    rows = long[long["metric"] == metric]
+    if rows.empty:
+        raise ValueError(f"no {metric!r} scores in the table")
+    cells = pd.DataFrame({
+        "encoder": rows["encoder"] + "@" + rows["revision"],
+        "column": rows["protocol"] + "-v" + rows["protocol_version"].astype(str) + "/"
+        + rows["target"],
+        "cell": rows.apply(_cell, axis=1),
+    })
+    wide = cells.pivot(index="encoder", columns="column", values="cell").fillna("")
+    wide.columns.name = None
+    return wide.sort_index().reindex(sorted(wide.columns), axis=1)
+
+
+def markdown_table(wide: pd.DataFrame, metric: str = HEADLINE_METRIC) -> str:
+    header = ["encoder", *wide.columns]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * len(header)) + "|"]
+    for name, row in wide.iterrows():
+        lines.append("| " + " | ".join([str(name), *row.tolist()]) + " |")
+    legend = (f"\n{metric.replace('_', ' ')} in percent, mean over seeds, with the 95% "
+              f"bootstrap interval over test items. {TEST_SELECTED_MARK} selected on the "
+              f"test split (paper-faithful opt-in, not comparable); {OVERLAP_MARK} the "
+              "encoder was pre-trained on this data.\n")
+    return "\n".join(lines) + "\n" + legend
+
+
+def write_leaderboard(results_dir: str | Path, out: str | Path,
+                      metric: str = HEADLINE_METRIC) -> dict[str, Path]:
+    """Write the long CSV, wide CSV and markdown under ``out``; return their paths."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    long = long_table(results_dir)
+    wide = wide_table(long, metric)
+    paths = {"long": out / LONG_FILE, "wide": out / WIDE_FILE, "markdown": out / MARKDOWN_FILE}
+    long.round(_DECIMALS).to_csv(paths["long"], index=False)
+    wide.to_csv(paths["wide"])
+    paths["markdown"].write_text(markdown_table(wide, metric), encoding="utf-8")
+    return paths

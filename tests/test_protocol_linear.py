@@ -1,0 +1,113 @@
+"""``linear`` protocol: which rows are trained, tuned and scored; seeds; wiring to the probe."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fer_bench.probes.linear import linear_probe, stratified_val_split
+from fer_bench.protocols.base import get_protocol
+from fer_bench.protocols.context import ProtocolError, RunContext
+from fer_bench.protocols.splits import CARVED_VAL, fit_splits, scored_split
+from fer_bench.vocabulary import BASIC7
+from protocol_fakes import ArrayStore, NeverBuilt, blob_dataset
+
+CS = (0.01, 1.0, 100.0)  # a short sweep keeps these tests fast
+
+
+def context(**datasets) -> RunContext:
+    return RunContext(NeverBuilt(), ArrayStore(), load=datasets.__getitem__, seeds=(0, 1, 2))
+
+
+@pytest.fixture
+def carved():
+    # No official val: protocols carve one from train. Train has 2 rows outside BASIC7.
+    return blob_dataset("carved", BASIC7, {"train": 10, "val": 3, "test": 4},
+                        official_val=False, extra_labels={"train": ["", "contempt"],
+                                                          "test": ["contempt"]})
+
+
+@pytest.fixture
+def official():
+    return blob_dataset("official", BASIC7, {"train": 10, "val": 3, "test": 4})
+
+
+def test_carved_val_comes_from_train_only_and_never_touches_test(carved):
+    ctx = context(carved=carved)
+    test_ids = set(scored_split(ctx, "carved", BASIC7).ids)
+    val_ids_per_seed = []
+    for seed in ctx.seeds:
+        fit = fit_splits(ctx, "carved", BASIC7, seed, 0.1)
+        train_ids, val_ids = set(fit.train.ids), set(fit.val.ids)
+        assert fit.val_origin == "carved" and fit.val.split == CARVED_VAL
+        assert train_ids.isdisjoint(val_ids) and val_ids.isdisjoint(test_ids)
+        assert all(i.startswith("carved-train-") for i in train_ids | val_ids)
+        # the dataset's own (non-official) val rows are not used at all
+        assert len(train_ids | val_ids) == 70
+        assert np.bincount(fit.val.y, minlength=7).tolist() == [1] * 7  # round(0.1 * 10)
+        val_ids_per_seed.append(val_ids)
+    assert val_ids_per_seed[0] != val_ids_per_seed[1]  # one carve per seed
+
+
+def test_official_val_is_used_as_is(official):
+    ctx = context(official=official)
+    fit = fit_splits(ctx, "official", BASIC7, seed=5, val_fraction=0.1)
+    assert fit.val_origin == "official"
+    assert set(fit.val.ids) == set(official.manifest.query("split == 'val'")["id"])
+    assert len(fit.train) == 70
+
+
+def test_record_counts_dropped_labels_and_runs_one_fit_per_seed_when_carving(carved):
+    ctx = context(carved=carved)
+    protocol = get_protocol("linear", Cs=CS)
+    (task,) = protocol.tasks(["carved"])
+    record, predictions = protocol.run_task(ctx, task)
+    assert record.class_set == list(BASIC7)
+    assert record.dropped_labels == {"carved/train": {"": 1, "contempt": 1},
+                                     "carved/test": {"contempt": 1}}
+    assert record.class_counts["carved/train"] == dict.fromkeys(BASIC7, 10)
+    assert record.class_counts["carved/test"] == dict.fromkeys(BASIC7, 4)
+    assert "carved/val" not in record.class_counts  # not official, so never read
+    assert [r["seed"] for r in record.per_seed] == [0, 1, 2]
+    assert record.details["sample_sizes"] == {"train": 63, "val": 7, "test": 28}
+    assert len(predictions) == 3 * 28 and set(predictions["seed"]) == {0, 1, 2}
+    assert record.flags.test_selected is False
+    assert record.headline.mean == 1.0  # separable blobs
+
+
+def test_official_val_runs_once_and_matches_a_direct_probe_call(official):
+    ctx = context(official=official)
+    protocol = get_protocol("linear", Cs=CS)
+    record, predictions = protocol.run_task(ctx, protocol.tasks(["official"])[0])
+    assert [r["seed"] for r in record.per_seed] == [0]
+    assert record.seeds == [0, 1, 2]  # requested; the fit does not depend on them
+    train, val, test = (ctx.split("official", s, BASIC7) for s in ("train", "val", "test"))
+    direct = linear_probe(train.X, train.y, val.X, val.y, test.X, 7, Cs=CS)
+    assert record.hyperparameters == {"C": [direct.best_C]}
+    names = np.asarray(BASIC7)
+    assert predictions["y_pred"].tolist() == names[direct.test_pred].tolist()
+    assert predictions["id"].tolist() == test.ids.tolist()
+
+
+def test_carving_matches_stratified_val_split(carved):
+    ctx = context(carved=carved)
+    train = ctx.split("carved", "train", BASIC7)
+    fit = fit_splits(ctx, "carved", BASIC7, seed=1, val_fraction=0.2)
+    _, val_idx = stratified_val_split(train.y, 0.2, 1)
+    assert fit.val.ids.tolist() == train.ids[val_idx].tolist()
+
+
+def test_missing_splits_are_reported_with_the_dataset_name():
+    lab = blob_dataset("lab", BASIC7, {"all": 5})
+    ctx = context(lab=lab)
+    with pytest.raises(ProtocolError, match="lab has no 'test' split"):
+        get_protocol("linear").run_task(ctx, get_protocol("linear").tasks(["lab"])[0])
+
+
+def test_class_set_option_restricts_rows(official):
+    ctx = context(official=official)
+    protocol = get_protocol("linear", Cs=CS, classes=("happiness", "sadness", "anger"))
+    record, _ = protocol.run_task(ctx, protocol.tasks(["official"])[0])
+    assert record.class_set == ["happiness", "sadness", "anger"]
+    assert record.details["sample_sizes"] == {"train": 30, "val": 9, "test": 12}
+    assert record.dropped_labels["official/test"] == {"disgust": 4, "fear": 4, "neutral": 4,
+                                                      "surprise": 4}

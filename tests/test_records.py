@@ -1,0 +1,129 @@
+"""Result records: round trip, layout, atomic writes, older schema versions."""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from fer_bench.records import (SCHEMA_VERSION, DatasetRef, Flags, MetricSummary, RecordKey,
+                               RecordSchemaError, ResultRecord, find_record_files, pair_target,
+                               read_predictions, read_record, record_path, split_pair,
+                               write_record)
+from fer_bench.records.io import predictions_path, safe_name
+
+FIXTURES = Path(__file__).parent / "fixtures" / "records"
+
+
+def make_record(target="synth-wild", recall_nan=False) -> ResultRecord:
+    return ResultRecord(
+        encoder={"name": "my_pkg.enc:make", "revision": "v2", "weights_digest": "abc"},
+        protocol="linear", protocol_version=3, config={"Cs": [0.1, 1.0], "n_boot": 1000},
+        target=target,
+        datasets=[DatasetRef("synth-wild", "eval", "d" * 64, "synth-wild",
+                             {"train": 90, "val": 10, "test": 30})],
+        class_set=["neutral", "happiness"], seeds=[0, 1],
+        metrics={"mean_class_accuracy": MetricSummary(0.75, 0.05, (0.7, 0.8), (0.6, 0.9)),
+                 "accuracy": MetricSummary(0.8, 0.0, (0.8, 0.8), (0.7, 0.9)),
+                 "macro_f1": MetricSummary(0.7, 0.1, (0.6, 0.8), None)},
+        per_seed=[{"seed": 0, "metrics": {"accuracy": 0.8}, "hyperparameters": {"C": 0.1}}],
+        per_class_recall={"neutral": 0.5, "happiness": math.nan if recall_nan else 1.0},
+        confusion=[[5, 5], [0, 20]],
+        class_counts={"synth-wild/test": {"neutral": 10, "happiness": 20}},
+        dropped_labels={"synth-wild/train": {"": 3}},
+        hyperparameters={"C": [0.1, 1.0]},
+        flags=Flags(test_selected=True, pretraining_overlap=("synth-wild",)),
+        timings={"extract_s": 1.0, "probe_s": 2.0, "total_s": 3.0},
+        environment={"python": "3.11"}, feature_keys=["k1", "k2"], created="2026-01-01T00:00:00+00:00")
+
+
+def test_round_trip_keeps_every_field(tmp_path):
+    record = make_record()
+    path = write_record(record, tmp_path)
+    assert read_record(path) == record
+
+
+def test_nan_is_written_as_json_null_and_read_back_as_nan(tmp_path):
+    path = write_record(make_record(recall_nan=True), tmp_path)
+    raw = json.loads(path.read_text())  # strict JSON: no NaN token
+    assert raw["per_class_recall"] == {"neutral": 0.5, "happiness": None}
+    assert math.isnan(read_record(path).per_class_recall["happiness"])
+
+
+def test_layout_puts_revision_and_protocol_version_in_the_path(tmp_path):
+    record = make_record(target=pair_target("synth-lab", "ferplus:mode=majority"))
+    path = write_record(record, tmp_path)
+    assert path == (tmp_path / "my_pkg.enc_make" / "v2" / "linear-v3"
+                    / "synth-lab__to__ferplus_mode=majority.json")
+    assert split_pair(record.target) == ("synth-lab", "ferplus:mode=majority")
+    assert split_pair("synth-wild") is None
+    assert record_path(tmp_path, record.key) == path
+    assert record.key == RecordKey("my_pkg.enc:make", "v2", "linear", 3, record.target)
+
+
+def test_safe_name_refuses_names_with_nothing_left():
+    assert safe_name("a/b c") == "a_b_c"
+    with pytest.raises(ValueError):
+        safe_name("///")
+
+
+def test_predictions_are_written_next_to_the_record(tmp_path):
+    preds = pd.DataFrame({"id": ["001", "002"], "seed": [0, 0],
+                          "y_true": ["neutral", "happiness"], "y_pred": ["neutral", "neutral"]})
+    path = write_record(make_record(), tmp_path, preds)
+    assert read_record(path).predictions_file == "synth-wild.predictions.csv.gz"
+    pd.testing.assert_frame_equal(read_predictions(path), preds)  # ids stay strings
+
+
+def test_a_failed_write_leaves_the_previous_record_and_no_temporary_files(tmp_path):
+    path = write_record(make_record(), tmp_path)
+    before = path.read_bytes()
+
+    class Exploding(pd.DataFrame):
+        def to_csv(self, *args, **kwargs):
+            raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        write_record(make_record(), tmp_path, Exploding({"id": ["1"]}))
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
+    assert find_record_files(tmp_path) == [path]
+
+
+def test_schema_version_0_record_is_migrated_on_load():
+    record = read_record(FIXTURES / "results" / "pixels" / "grey24" / "linear-v1" / "synth-wild.json")
+    assert record.schema_version == SCHEMA_VERSION
+    assert record.key == RecordKey("pixels", "grey24", "linear", 1, "synth-wild")
+    assert record.class_set == ["neutral", "happiness", "sadness"]
+    assert record.headline_metric == "mean_class_accuracy"
+    assert record.headline == MetricSummary(0.5, 0.02, (0.48, 0.52), (0.44, 0.56))
+    assert record.per_class_recall == {"neutral": 0.6, "happiness": 0.7, "sadness": 0.2}
+    assert record.flags == Flags(test_selected=False, pretraining_overlap=())
+    assert [s["seed"] for s in record.per_seed] == [0, 1]
+    assert record.per_seed[1]["metrics"]["accuracy"] == 0.61
+
+
+def test_records_newer_than_this_fer_bench_are_refused(tmp_path):
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps({"schema_version": SCHEMA_VERSION + 1}))
+    with pytest.raises(RecordSchemaError, match="newer"):
+        read_record(path)
+
+
+@pytest.mark.parametrize("text, message", [("{not json", "not a readable JSON"),
+                                           ("[1, 2]", "expected a JSON object"),
+                                           ('{"target": "x"}', "schema_version"),
+                                           ('{"schema_version": 1, "target": "x"}',
+                                            "does not match")])
+def test_bad_files_raise_an_error_naming_the_file(tmp_path, text, message):
+    path = tmp_path / "broken.json"
+    path.write_text(text)
+    with pytest.raises(RecordSchemaError, match=message) as err:
+        read_record(path)
+    assert "broken.json" in str(err.value)
+
+
+def test_predictions_path_replaces_the_json_suffix():
+    assert predictions_path("a/b/x.json") == Path("a/b/x.predictions.csv.gz")
