@@ -5,3 +5,12 @@ from fer_bench.synth import presets as _synth_presets  # noqa: F401  generated f
 from fer_bench.datasets import rafdb  # noqa: F401,E402
 from fer_bench.datasets import fer2013  # noqa: F401,E402
 from fer_bench.datasets import ferplus  # noqa: F401,E402
+from fer_bench.datasets import affectnet  # noqa: F401,E402
+from fer_bench.datasets import ckplus  # noqa: F401,E402
+from fer_bench.datasets import ck48  # noqa: F401,E402
+from fer_bench.datasets import jaffe  # noqa: F401,E402
+from fer_bench.datasets import oulu  # noqa: F401,E402
+from fer_bench.datasets import sfew  # noqa: F401,E402
+from fer_bench.datasets import expw  # noqa: F401,E402
+from fer_bench.datasets import cfee  # noqa: F401,E402
+from fer_bench.datasets import folder  # noqa: F401,E402
