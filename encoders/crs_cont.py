@@ -33,11 +33,11 @@ class MissingWeights(WeightsError):
     pass
 
 
-def shipped_revisions(directory: Path = SHIPPED_DIR) -> dict[str, Path]:
+def shipped_revisions() -> dict[str, Path]:
     """Revisions shipped with this install: ``crs-cont-<rev>.safetensors`` files or
-    ``crs-cont-<rev>/`` shard directories, best first."""
+    ``crs-cont-<rev>/`` shard directories in SHIPPED_DIR, best first."""
     found = {}
-    for path in sorted(directory.glob(f"{NAME}-*")):
+    for path in sorted(SHIPPED_DIR.glob(f"{NAME}-*")):
         if path.suffix == ".safetensors" or (path / "model.safetensors.index.json").is_file():
             found[path.name.removeprefix(f"{NAME}-").removesuffix(".safetensors")] = path
     ranked = [r for r in PREFERRED_REVISIONS if r in found] + sorted(set(found) -

@@ -119,7 +119,7 @@ def generated_faces(n: int, seed: int) -> torch.Tensor:
     """``n`` generated faces, uint8 (n, 3, H, W): varied identities and expressions."""
     from fer_bench.synth import sample_faces
 
-    faces = torch.as_tensor(sample_faces(n, seed=seed))
+    faces, _labels = sample_faces(n, seed=seed)
     if faces.dtype != torch.uint8 or faces.ndim != 4 or faces.shape[1] not in (1, 3):
         raise TypeError(f"sample_faces returned {faces.dtype} {tuple(faces.shape)}; "
                         "expected uint8 (N, C, H, W)")

@@ -1,0 +1,102 @@
+"""The three ways an encoder gets a name: decorator, entry point, pkg.module:factory."""
+from __future__ import annotations
+
+from importlib.metadata import EntryPoint
+
+import pytest
+
+from fer_bench import encoder_registry as registry
+from fer_bench.encoder import Encoder
+from fer_bench.encoder_registry import (ENTRY_POINT_GROUP, EncoderNotFound, encoder_names,
+                                        get_encoder, parse_encoder_options, register_encoder)
+from fer_bench.encoders.template import make_encoder as template_factory
+
+TEMPLATE = "fer_bench.encoders.template:make_encoder"
+
+
+@pytest.fixture
+def isolated(monkeypatch):
+    """A private copy of the built-in table, and no installed entry points."""
+    monkeypatch.setattr(registry, "_BUILTIN", dict(registry._BUILTIN))
+    monkeypatch.setattr(registry, "entry_points", lambda group: [])
+
+
+def test_builtins_are_registered():
+    assert {"random-resnet18", "pixels", "crs-cont"} <= set(encoder_names())
+    assert "template-example" not in encoder_names()  # the template stays unregistered
+
+
+def test_decorator_registers_a_factory(isolated):
+    @register_encoder("my-test-encoder")
+    def make(weights=None, device="cpu", **options):
+        return template_factory(weights, device)
+
+    assert "my-test-encoder" in encoder_names()
+    enc = get_encoder("my-test-encoder")
+    assert isinstance(enc, Encoder) and not enc.loaded
+
+
+def test_one_name_for_two_factories_is_an_error(isolated):
+    register_encoder("twice")(template_factory)
+    register_encoder("twice")(template_factory)  # same factory again (module reload): fine
+
+    def other(weights=None, device="cpu"):
+        return template_factory()
+
+    with pytest.raises(ValueError, match="'twice' is registered twice"):
+        register_encoder("twice")(other)
+
+
+def test_module_colon_factory():
+    enc = get_encoder(TEMPLATE, device="cpu")
+    assert enc.info.name == "template-example" and not enc.loaded
+
+
+def test_entry_point_of_another_package(isolated, monkeypatch):
+    ep = EntryPoint(name="their-encoder", value=TEMPLATE, group=ENTRY_POINT_GROUP)
+    monkeypatch.setattr(registry, "entry_points",
+                        lambda group: [ep] if group == ENTRY_POINT_GROUP else [])
+    assert "their-encoder" in encoder_names()
+    assert get_encoder("their-encoder").info.name == "template-example"
+
+
+def test_builtin_wins_over_an_entry_point_of_the_same_name(isolated, monkeypatch):
+    ep = EntryPoint(name="pixels", value=TEMPLATE, group=ENTRY_POINT_GROUP)
+    monkeypatch.setattr(registry, "entry_points", lambda group: [ep])
+    assert get_encoder("pixels").info.name == "pixels"
+
+
+def test_unknown_name_lists_what_exists():
+    with pytest.raises(EncoderNotFound, match=r"unknown encoder 'no-such'.*pixels.*"
+                                              r"random-resnet18.*pkg\.module:factory"):
+        get_encoder("no-such")
+
+
+@pytest.mark.parametrize("spec, match", [
+    ("no_such_module_xyz:make", "cannot import module 'no_such_module_xyz'"),
+    ("fer_bench.encoders.template:nothing", "has no 'nothing'"),
+])
+def test_bad_module_specs(spec, match):
+    with pytest.raises(EncoderNotFound, match=match):
+        get_encoder(spec)
+
+
+def test_factory_must_return_an_encoder():
+    with pytest.raises(TypeError, match="returned dict"):
+        get_encoder(f"{__name__}:not_an_encoder")
+
+
+def not_an_encoder(weights=None, device="cpu"):
+    return {}
+
+
+def test_options_reach_the_factory():
+    enc = get_encoder("pixels", **parse_encoder_options(["size=8"]))
+    assert enc.info.embed_dim == 64 and enc.info.revision == "grey8"
+
+
+def test_parse_encoder_options():
+    assert parse_encoder_options(["revision=cpu-interim-64", "input-size=96", "t=0.5"]) == {
+        "revision": "cpu-interim-64", "input_size": 96, "t": 0.5}
+    with pytest.raises(ValueError, match="KEY=VALUE"):
+        parse_encoder_options(["revision"])
