@@ -51,6 +51,14 @@ class ScoringConfig:
     alpha: float = 0.05      # 95% intervals
 
 
+@dataclass(frozen=True)
+class ProbeConfig(ScoringConfig):
+    """Settings of protocols that probe a dataset's train/test division."""
+    # Share of subjects held out as test on datasets without a test split
+    # (fer_bench.protocols.splits).
+    holdout_fraction: float = 0.2
+
+
 class Protocol(ABC):
     name: ClassVar[str]
     version: ClassVar[int]

@@ -53,6 +53,22 @@ class LabelledSplit:
         counts = np.bincount(self.y, minlength=len(self.classes))
         return {c: int(n) for c, n in zip(self.classes, counts)}
 
+    @classmethod
+    def concat(cls, parts: list["LabelledSplit"], split: str) -> "LabelledSplit":
+        """Several splits of one dataset (same classes) as one, named ``split``."""
+        first = parts[0]
+        if any(p.dataset != first.dataset or p.classes != first.classes for p in parts):
+            raise ValueError("can only pool splits of one dataset over one class set")
+        dropped: dict[str, int] = {}
+        for p in parts:
+            for label, n in p.dropped.items():
+                dropped[label] = dropped.get(label, 0) + n
+        return cls(first.dataset, split, first.classes,
+                   np.concatenate([p.ids for p in parts]), np.concatenate([p.X for p in parts]),
+                   np.concatenate([p.y for p in parts]),
+                   pd.concat([p.rows for p in parts], ignore_index=True), dict(sorted(dropped.items())),
+                   "+".join(dict.fromkeys(p.feature_key for p in parts)))
+
     def take(self, index: np.ndarray, split: str | None = None) -> "LabelledSplit":
         """Rows ``index`` of this split (e.g. a carved validation part), renamed ``split``."""
         return LabelledSplit(self.dataset, split or self.split, self.classes, self.ids[index],
@@ -124,9 +140,12 @@ class RunContext:
                 log.feature_keys.append(feats.key)
         return part, feats
 
-    def split(self, spec: str, split: str, classes: tuple[str, ...]) -> LabelledSplit:
+    def split(self, spec: str, split: str, classes: tuple[str, ...],
+              rows: np.ndarray | None = None, name: str | None = None) -> LabelledSplit:
         """Rows of ``split`` whose label is in ``classes``, with their features; rows with
-        any other label (or none) are dropped and counted per label."""
+        any other label (or none) are dropped and counted per label. ``rows`` (a boolean
+        mask over the split's manifest rows) narrows it first, e.g. to a subject holdout;
+        ``name`` renames the result."""
         part, feats = self.features(spec, split)
         manifest = part.manifest
         ids = manifest["id"].astype(str).to_numpy()
@@ -134,9 +153,10 @@ class RunContext:
                    f"{spec}/{split}")
         lookup = {c: i for i, c in enumerate(classes)}
         y = manifest["label"].map(lambda v: lookup.get(v, -1)).to_numpy(np.int64)
-        keep = y >= 0
-        dropped = manifest.loc[~keep, "label"].fillna("").astype(str).value_counts()
-        return LabelledSplit(spec, split, tuple(classes), ids[keep], X[keep], y[keep],
+        inside = np.ones(len(ids), bool) if rows is None else np.asarray(rows, bool)
+        keep = inside & (y >= 0)
+        dropped = manifest.loc[inside & ~keep, "label"].fillna("").astype(str).value_counts()
+        return LabelledSplit(spec, name or split, tuple(classes), ids[keep], X[keep], y[keep],
                              manifest.loc[keep].reset_index(drop=True),
                              {str(k): int(v) for k, v in sorted(dropped.items())}, feats.key)
 

@@ -20,14 +20,12 @@ from typing import Sequence
 
 from fer_bench.probes.knn import DEFAULT_K, DEFAULT_KS, DEFAULT_T
 from fer_bench.probes.linear import DEFAULT_CS
-from fer_bench.probes.normalize import l2_normalize
-from fer_bench.protocols.base import Protocol, ScoringConfig, Task, register_protocol
+from fer_bench.protocols.base import ProbeConfig, Protocol, Task, register_protocol
 from fer_bench.protocols.context import ProtocolError, RunContext
-from fer_bench.protocols.knn import KnnConfig, knn_run
-from fer_bench.protocols.linear import LinearConfig, fit_linear, linear_run
+from fer_bench.protocols.knn import KnnConfig, knn_evaluation
+from fer_bench.protocols.linear import LinearConfig, linear_evaluation
 from fer_bench.protocols.scoring import Evaluation
-from fer_bench.protocols.splits import (fit_splits, parts_read, require_split, seeds_for_fit,
-                                        scored_split)
+from fer_bench.protocols.splits import dataset_parts
 from fer_bench.records.io import pair_target
 from fer_bench.vocabulary import shared_classes
 
@@ -35,7 +33,7 @@ PROBES = ("linear", "knn")
 
 
 @dataclass(frozen=True)
-class CrossDatasetConfig(ScoringConfig):
+class CrossDatasetConfig(ProbeConfig):
     probe: str = "linear"                    # "linear" or "knn"
     include_diagonal: bool = True            # the in-domain reference cells
     # linear probe
@@ -86,41 +84,21 @@ class CrossDatasetProtocol(Protocol):
     def evaluate(self, ctx: RunContext, task: Task) -> Evaluation:
         source, target = task.datasets
         classes = pair_classes(ctx, source, target)
-        scored = scored_split(ctx, target, classes)
-        if self.config.probe == "linear":
-            runs, sizes, hyper = self._linear(ctx, source, classes, scored)
-            parts = parts_read(ctx, source, classes, ("train", "val"))
-        else:
-            runs, sizes, hyper = self._knn(ctx, source, classes, scored)
-            parts = parts_read(ctx, source, classes, ("train",))
-        parts.append(scored)
+        cfg = self.config
+        fit_parts = dataset_parts(ctx, source, classes, cfg.holdout_fraction)
+        scored = dataset_parts(ctx, target, classes, cfg.holdout_fraction).test
         roles = {source: "eval"} if source == target else {source: "source", target: "target"}
-        return Evaluation(
-            target=task.target, roles=roles, class_set=classes, scored=scored, parts=parts,
-            runs=runs, sample_sizes={**sizes, "test": len(scored)}, hyperparameters=hyper,
-            details={"source": source, "target": target, "probe": self.config.probe})
-
-    def _linear(self, ctx, source, classes, scored):
-        cfg = LinearConfig(Cs=self.config.Cs, select_metric=self.config.select_metric,
-                           val_fraction=self.config.val_fraction)
-        runs = []
-        for seed in seeds_for_fit(ctx, source):
+        if cfg.probe == "linear":
             # One fit per (source, class set, seed), shared by every target it is scored on.
-            memo_key = (self.name, "linear", source, classes, seed, cfg)
-            if memo_key not in ctx.memo:
-                fit = fit_splits(ctx, source, classes, seed, cfg.val_fraction)
-                ctx.memo[memo_key] = (fit, fit_linear(ctx, fit, scored.X, len(classes), cfg))
-            fit, result = ctx.memo[memo_key]
-            y_pred = result.model.predict(l2_normalize(scored.X))
-            runs.append(linear_run(seed, fit, result, y_pred))
-        sizes = {"train": runs[0].details["n_train"], "val": runs[0].details["n_val"]}
-        return runs, sizes, {"C": [r.hyperparameters["C"] for r in runs]}
-
-    def _knn(self, ctx, source, classes, scored):
-        cfg = KnnConfig(k=self.config.k, T=self.config.T, ks=self.config.ks,
-                        index_kind=self.config.index_kind)
-        require_split(ctx, source, "train", "the kNN bank is the source's train split")
-        bank = ctx.split(source, "train", classes)
-        run, by_k = knn_run(ctx, bank, scored, cfg, ctx.seeds[0])
-        run.details["by_k"] = by_k
-        return [run], {"train": len(bank)}, run.hyperparameters
+            fits = ctx.memo.setdefault((self.name, source, classes, cfg), {})
+            ev = linear_evaluation(ctx, task, roles, fit_parts, scored, LinearConfig(
+                Cs=cfg.Cs, select_metric=cfg.select_metric, val_fraction=cfg.val_fraction),
+                fits)
+        else:
+            ev = knn_evaluation(ctx, task, roles, fit_parts, scored, KnnConfig(
+                k=cfg.k, T=cfg.T, ks=cfg.ks, index_kind=cfg.index_kind))
+        # rows dropped: in the source's parts the probe used, in the target's scored part
+        used = [fit_parts.train, fit_parts.val if cfg.probe == "linear" else None, scored]
+        ev.dropped = {p.name: p.dropped for p in used if p is not None and p.dropped}
+        ev.details.update(source=source, target=target, probe=cfg.probe)
+        return ev

@@ -1,6 +1,7 @@
 """``knn``: a temperature-weighted k-nearest-neighbour probe on one dataset.
 
-The bank is the train split and the queries are the test split, as in DINO's kNN
+The bank is the train split and the queries are the test split (datasets without a
+test split: the subject holdout of :mod:`fer_bench.protocols.splits`), as in DINO's kNN
 evaluation (Caron et al. 2021, k=20, T=0.07 headline; :mod:`fer_bench.probes.knn`).
 The validation split is not used: nothing is tuned, every other k is logged for
 reading, never for choosing. The probe is deterministic, so it runs once (the first seed
@@ -13,15 +14,15 @@ from typing import Sequence
 
 from fer_bench.metrics import classification_metrics
 from fer_bench.probes.knn import DEFAULT_K, DEFAULT_KS, DEFAULT_T, clamp_k, knn_probe
-from fer_bench.protocols.base import Protocol, ScoringConfig, Task, register_protocol
+from fer_bench.protocols.base import ProbeConfig, Protocol, Task, register_protocol
 from fer_bench.protocols.context import LabelledSplit, RunContext
 from fer_bench.protocols.scoring import Evaluation, SeedRun
-from fer_bench.protocols.splits import parts_read, require_split, scored_split
+from fer_bench.protocols.splits import DataParts, dataset_parts
 from fer_bench.records.schema import SCORE_METRICS
 
 
 @dataclass(frozen=True)
-class KnnConfig(ScoringConfig):
+class KnnConfig(ProbeConfig):
     k: int = DEFAULT_K                       # the headline k
     T: float = DEFAULT_T
     ks: tuple[int, ...] = DEFAULT_KS         # also scored and logged in the record's details
@@ -58,12 +59,17 @@ class KnnProtocol(Protocol):
     def evaluate(self, ctx: RunContext, task: Task) -> Evaluation:
         (spec,) = task.datasets
         classes = tuple(self.config.classes or ctx.dataset(spec).classes)
-        require_split(ctx, spec, "train", "the kNN bank is the train split")
-        bank = ctx.split(spec, "train", classes)
-        test = scored_split(ctx, spec, classes)
-        run, by_k = knn_run(ctx, bank, test, self.config, ctx.seeds[0])
-        return Evaluation(
-            target=task.target, roles={spec: "eval"}, class_set=classes, scored=test,
-            parts=parts_read(ctx, spec, classes, ("train", "test")), runs=[run],
-            sample_sizes={"train": len(bank), "test": len(test)},
-            hyperparameters=run.hyperparameters, details={"by_k": by_k})
+        parts = dataset_parts(ctx, spec, classes, self.config.holdout_fraction)
+        return knn_evaluation(ctx, task, {spec: "eval"}, parts, parts.test, self.config)
+
+
+def knn_evaluation(ctx: RunContext, task: Task, roles: dict[str, str], parts: DataParts,
+                   scored: LabelledSplit, config: KnnConfig) -> Evaluation:
+    """Bank = ``parts.train`` (never the validation split), queries = ``scored``."""
+    run, by_k = knn_run(ctx, parts.train, scored, config, ctx.seeds[0])
+    return Evaluation(
+        target=task.target, roles=roles, class_set=parts.train.classes, scored=scored,
+        parts=[parts.train, scored], dropped=parts.dropped, runs=[run],
+        sample_sizes={"train": len(parts.train), "test": len(scored)},
+        hyperparameters=run.hyperparameters,
+        details={"test_origin": parts.test_origin, "by_k": by_k})

@@ -2,7 +2,8 @@
 
 C is swept on the validation split only (official val, else a seeded stratified tenth
 of train, one carve per seed), the probe is refit on train + val at the chosen C and
-scored once on test (:func:`fer_bench.probes.linear.linear_probe`). With an official val
+scored once on test (:func:`fer_bench.probes.linear.linear_probe`); datasets without a
+test split hold out a fixed fifth of their subjects (:mod:`fer_bench.protocols.splits`). With an official val
 the whole procedure is deterministic, so it runs once (with the first seed, which also
 seeds the bootstrap); with a carved val it runs once per seed.
 """
@@ -14,14 +15,15 @@ from typing import Sequence
 import numpy as np
 
 from fer_bench.probes.linear import DEFAULT_CS, LinearProbeResult, linear_probe
-from fer_bench.protocols.base import Protocol, ScoringConfig, Task, register_protocol
+from fer_bench.probes.normalize import l2_normalize
+from fer_bench.protocols.base import ProbeConfig, Protocol, Task, register_protocol
 from fer_bench.protocols.context import RunContext
 from fer_bench.protocols.scoring import Evaluation, SeedRun
-from fer_bench.protocols.splits import FitSplits, fit_splits, parts_read, seeds_for_fit, scored_split
+from fer_bench.protocols.splits import DataParts, FitSplits, dataset_parts, fit_splits, seeds_for_fit
 
 
 @dataclass(frozen=True)
-class LinearConfig(ScoringConfig):
+class LinearConfig(ProbeConfig):
     Cs: tuple[float, ...] = DEFAULT_CS
     select_metric: str = "mean_class_accuracy"   # what the C sweep maximises on val
     val_fraction: float = 0.1                    # carved from train when no official val
@@ -38,8 +40,7 @@ def linear_run(seed: int, fit: FitSplits, result: LinearProbeResult,
                y_pred: np.ndarray) -> SeedRun:
     """A seed's run: the chosen C, plus the validation curve that chose it."""
     return SeedRun(seed, y_pred, {"C": result.best_C},
-                   {"val_origin": fit.val_origin, "n_train": len(fit.train),
-                    "n_val": len(fit.val),
+                   {"n_train": len(fit.train), "n_val": len(fit.val),
                     "val_curve": [[c, s] for c, s in sorted(result.val_curve.items())]})
 
 
@@ -55,15 +56,27 @@ class LinearProtocol(Protocol):
     def evaluate(self, ctx: RunContext, task: Task) -> Evaluation:
         (spec,) = task.datasets
         classes = tuple(self.config.classes or ctx.dataset(spec).classes)
-        test = scored_split(ctx, spec, classes)
-        runs = []
-        for seed in seeds_for_fit(ctx, spec):
-            fit = fit_splits(ctx, spec, classes, seed, self.config.val_fraction)
-            result = fit_linear(ctx, fit, test.X, len(classes), self.config)
-            runs.append(linear_run(seed, fit, result, result.test_pred))
-        return Evaluation(
-            target=task.target, roles={spec: "eval"}, class_set=classes, scored=test,
-            parts=parts_read(ctx, spec, classes), runs=runs,
-            sample_sizes={"train": runs[0].details["n_train"],
-                          "val": runs[0].details["n_val"], "test": len(test)},
-            hyperparameters={"C": [r.hyperparameters["C"] for r in runs]})
+        parts = dataset_parts(ctx, spec, classes, self.config.holdout_fraction)
+        return linear_evaluation(ctx, task, {spec: "eval"}, parts, parts.test, self.config)
+
+
+def linear_evaluation(ctx: RunContext, task: Task, roles: dict[str, str], parts: DataParts,
+                      scored, config: LinearConfig, fits: dict | None = None) -> Evaluation:
+    """Fit on ``parts`` (once per seed that matters) and predict ``scored``; ``fits``
+    caches fits by seed for reuse across scored sets."""
+    fits = {} if fits is None else fits
+    runs, used = [], None
+    for seed in seeds_for_fit(ctx, parts):
+        if seed not in fits:
+            fit = fit_splits(parts, seed, config.val_fraction)
+            fits[seed] = (fit, fit_linear(ctx, fit, scored.X, len(parts.train.classes), config))
+        fit, result = fits[seed]
+        y_pred = result.model.predict(l2_normalize(scored.X))
+        runs.append(linear_run(seed, fit, result, y_pred))
+        used = used or fit
+    return Evaluation(
+        target=task.target, roles=roles, class_set=parts.train.classes, scored=scored,
+        parts=[used.train, used.val, scored], dropped=parts.dropped, runs=runs,
+        sample_sizes={"train": len(used.train), "val": len(used.val), "test": len(scored)},
+        hyperparameters={"C": [r.hyperparameters["C"] for r in runs]},
+        details={"test_origin": parts.test_origin, "val_origin": used.val_origin})

@@ -41,7 +41,8 @@ class Evaluation:
     roles: dict[str, str]              # dataset spec -> role ("eval", "source", "target")
     class_set: tuple[str, ...]
     scored: LabelledSplit              # the rows the predictions are for (test)
-    parts: list[LabelledSplit]         # every split read, incl. `scored` (for counts)
+    parts: list[LabelledSplit]         # the parts used, incl. `scored` (for class counts)
+    dropped: dict[str, dict[str, int]]  # per split read: label -> rows outside class_set
     runs: list[SeedRun]
     sample_sizes: dict[str, int]       # rows the probe trained on, validated on, scored
     hyperparameters: dict[str, Any] = field(default_factory=dict)
@@ -119,7 +120,7 @@ def build_record(protocol, ctx: RunContext, ev: Evaluation, log: TaskLog,
         per_class_recall={c: float(r) for c, r in zip(ev.class_set, recall)},
         confusion=confusion.astype(int).tolist(),
         class_counts={p.name: p.class_counts() for p in ev.parts},
-        dropped_labels={p.name: p.dropped for p in ev.parts if p.dropped},
+        dropped_labels=ev.dropped,
         hyperparameters=ev.hyperparameters,
         details={"sample_sizes": ev.sample_sizes, **ev.details},
         flags=Flags(ev.test_selected, tuple(ctx.pretraining_overlap(list(ev.roles)))),

@@ -1,10 +1,18 @@
 """Which rows a probe learns from, tunes on and is scored on.
 
-- train: the dataset's ``train`` split;
-- val: its official ``val`` split when the dataset has one and declares it official
-  (``Dataset.official_val``), else a seeded stratified part of train
+For a dataset with an official ``test`` split:
+- train: its ``train`` split;
+- val: its official ``val`` split when the dataset declares one (``Dataset.official_val``),
+  else a seeded stratified part of train
   (:func:`fer_bench.probes.linear.stratified_val_split`, one carve per seed);
 - test: its ``test`` split, only ever scored, never used to choose anything.
+
+A dataset without a test split (lab sets such as CK+, JAFFE, synth-lab: one pool of
+posed sequences) is divided by subject instead: a fixed, seeded fifth of the subjects is
+held out as test (scikit-learn ``GroupShuffleSplit``, seed 0, so every run and every
+protocol scores the same rows) and the other subjects are the train pool (val carved
+from it per seed). No subject is in both; a subject's sequence frames never straddle the
+cut. Subject-independent k-fold, the usual lab-set protocol, is ``subject-folds``.
 
 Every part is restricted to the protocol's class set; rows outside it are dropped and
 counted in the record.
@@ -12,18 +20,24 @@ counted in the record.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+from sklearn.model_selection import GroupShuffleSplit
 
 from fer_bench.probes.linear import stratified_val_split
 from fer_bench.protocols.context import LabelledSplit, ProtocolError, RunContext
 
 CARVED_VAL = "val-carved"
+HOLDOUT_TEST = "test-holdout"
+HOLDOUT_SEED = 0
 
 
 @dataclass(frozen=True)
 class FitSplits:
     train: LabelledSplit
     val: LabelledSplit
-    val_origin: str            # "official" or "carved"
+    val_origin: str                   # "official" or "carved"
 
 
 def require_split(ctx: RunContext, spec: str, split: str, purpose: str) -> None:
@@ -36,46 +50,107 @@ def has_official_val(ctx: RunContext, spec: str) -> bool:
     return ctx.dataset(spec).official_val and ctx.has_split(spec, "val")
 
 
-def fit_splits(ctx: RunContext, spec: str, classes: tuple[str, ...], seed: int,
-               val_fraction: float) -> FitSplits:
-    """Train and validation parts of ``spec`` over ``classes`` (``seed`` only matters
-    when the validation part is carved out of train)."""
-    require_split(ctx, spec, "train", "a probe is fitted on the train split")
-    train = ctx.split(spec, "train", classes)
-    if len(train) == 0:
-        raise ProtocolError(f"{spec}/train has no rows in the classes {list(classes)}")
-    if has_official_val(ctx, spec):
-        return FitSplits(train, ctx.split(spec, "val", classes), "official")
-    train_idx, val_idx = stratified_val_split(train.y, val_fraction, seed)
+def subject_holdout(manifest, fraction: float, seed: int = HOLDOUT_SEED) -> np.ndarray:
+    """Boolean mask over ``manifest`` rows: the rows of a seeded ``fraction`` of its
+    subjects (rows without a subject count as their own subject). Computed over every
+    row, labelled or not, so the same subjects are held out whatever the class set."""
+    subjects = manifest["subject"].fillna("").astype(str).to_numpy(dtype=object)
+    ids = manifest["id"].astype(str).to_numpy(dtype=object)
+    groups = np.where(subjects == "", ids, subjects)
+    if len(set(groups)) < 2:
+        raise ProtocolError("a subject holdout needs at least two subjects")
+    splitter = GroupShuffleSplit(n_splits=1, test_size=fraction, random_state=seed)
+    _, held = next(splitter.split(np.zeros(len(groups)), groups=groups))
+    mask = np.zeros(len(groups), dtype=bool)
+    mask[held] = True
+    return mask
+
+
+def _holdout_parts(ctx: RunContext, spec: str, classes: tuple[str, ...],
+                   fraction: float) -> tuple[LabelledSplit, LabelledSplit]:
+    """(train pool, held-out test) of a dataset without a test split."""
+    dataset = ctx.dataset(spec)
+    held = subject_holdout(dataset.manifest, fraction)
+    split_of = dataset.manifest["split"].to_numpy()
+    train, test = [], []
+    for split in dataset.splits:
+        in_split = held[split_of == split]
+        train.append(ctx.split(spec, split, classes, rows=~in_split, name="train"))
+        test.append(ctx.split(spec, split, classes, rows=in_split, name=HOLDOUT_TEST))
+    return LabelledSplit.concat(train, "train"), LabelledSplit.concat(test, HOLDOUT_TEST)
+
+
+class DataParts:
+    """How one dataset is divided for probing, over one class set. Each part is read
+    (features extracted or loaded) on first use only: a cross-dataset target never
+    touches its train split, a kNN probe never its validation split."""
+
+    def __init__(self, ctx: RunContext, spec: str, classes: tuple[str, ...],
+                 holdout_fraction: float):
+        self._ctx, self.spec, self.classes = ctx, spec, tuple(classes)
+        self.holdout_fraction = holdout_fraction
+        self.test_origin = "official" if ctx.has_split(spec, "test") else "subject-holdout"
+
+    def _checked(self, part: LabelledSplit) -> LabelledSplit:
+        if len(part) == 0:
+            raise ProtocolError(f"{part.name} has no rows in the classes {list(self.classes)}")
+        return part
+
+    @cached_property
+    def _holdout(self) -> tuple[LabelledSplit, LabelledSplit]:
+        return _holdout_parts(self._ctx, self.spec, self.classes, self.holdout_fraction)
+
+    @cached_property
+    def train(self) -> LabelledSplit:
+        if self.test_origin == "subject-holdout":
+            return self._checked(self._holdout[0])
+        require_split(self._ctx, self.spec, "train", "a probe is fitted on the train split")
+        return self._checked(self._ctx.split(self.spec, "train", self.classes))
+
+    @cached_property
+    def val(self) -> LabelledSplit | None:
+        """The official validation split, None when the dataset has none."""
+        if self.test_origin == "official" and has_official_val(self._ctx, self.spec):
+            return self._ctx.split(self.spec, "val", self.classes)
+        return None
+
+    @cached_property
+    def test(self) -> LabelledSplit:
+        if self.test_origin == "subject-holdout":
+            return self._checked(self._holdout[1])
+        return self._checked(self._ctx.split(self.spec, "test", self.classes))
+
+    @property
+    def dropped(self) -> dict[str, dict[str, int]]:
+        """Per part read so far: label -> rows dropped for lying outside the class set."""
+        read = [self.__dict__.get(name) for name in ("train", "val", "test")]
+        return {p.name: p.dropped for p in read if p is not None and p.dropped}
+
+
+def dataset_parts(ctx: RunContext, spec: str, classes: tuple[str, ...],
+                  holdout_fraction: float) -> DataParts:
+    """The (memoised) :class:`DataParts` of ``spec`` over ``classes``."""
+    key = ("dataset_parts", spec, tuple(classes), holdout_fraction)
+    if key not in ctx.memo:
+        ctx.memo[key] = DataParts(ctx, spec, classes, holdout_fraction)
+    return ctx.memo[key]
+
+
+def fit_splits(parts: DataParts, seed: int, val_fraction: float) -> FitSplits:
+    """Train and validation rows for fitting a probe (``seed`` picks the carve when the
+    dataset has no official validation split)."""
+    if parts.val is not None:
+        return FitSplits(parts.train, parts.val, "official")
+    train_idx, val_idx = stratified_val_split(parts.train.y, val_fraction, seed)
     if len(val_idx) == 0:
-        raise ProtocolError(f"{spec}/train is too small to carve a validation part "
-                            f"({len(train)} rows)")
-    return FitSplits(train.take(train_idx), train.take(val_idx, CARVED_VAL), "carved")
+        raise ProtocolError(f"{parts.train.name} is too small to carve a validation part "
+                            f"({len(parts.train)} rows)")
+    return FitSplits(parts.train.take(train_idx), parts.train.take(val_idx, CARVED_VAL),
+                     "carved")
 
 
-def scored_split(ctx: RunContext, spec: str, classes: tuple[str, ...]) -> LabelledSplit:
-    require_split(ctx, spec, "test", "scores are computed on the test split")
-    test = ctx.split(spec, "test", classes)
-    if len(test) == 0:
-        raise ProtocolError(f"{spec}/test has no rows in the classes {list(classes)}")
-    return test
-
-
-def seeds_for_fit(ctx: RunContext, spec: str) -> tuple[int, ...]:
-    """Seeds that change a fit on ``spec``: all of them when validation is carved (one
-    carve per seed), else only the first (the L-BFGS fit is deterministic, so more seeds
-    would repeat the same numbers)."""
-    return ctx.seeds[:1] if has_official_val(ctx, spec) else ctx.seeds
-
-
-def parts_read(ctx: RunContext, spec: str, classes: tuple[str, ...],
-               splits: tuple[str, ...] = ("train", "val", "test")) -> list[LabelledSplit]:
-    """The whole official splits a protocol read from ``spec`` (for the record's class
-    counts and dropped-label counts); ``val`` only when it is the official validation."""
-    out = []
-    for split in splits:
-        if split == "val" and not has_official_val(ctx, spec):
-            continue
-        if ctx.has_split(spec, split):
-            out.append(ctx.split(spec, split, classes))
-    return out
+def seeds_for_fit(ctx: RunContext, parts: DataParts) -> tuple[int, ...]:
+    """Seeds that change a fit: all of them when validation is carved (one carve per
+    seed), else only the first (the L-BFGS fit is deterministic, so more seeds would
+    repeat the same numbers)."""
+    return ctx.seeds[:1] if parts.val is not None else ctx.seeds

@@ -24,10 +24,11 @@ class NeverBuilt(Encoder):
 
 
 def blob_dataset(name, classes, sizes, *, official_val=True, extra_labels=None, seed=0,
-                 image_family=""):
+                 image_family="", subjects=0):
     """A dataset whose rows carry their features in ``info["features"]`` (separable
     classes), ``sizes`` = {split: rows per class}; ``extra_labels`` =
-    {split: [labels]} adds rows outside the declared classes."""
+    {split: [labels]} adds rows outside the declared classes; with ``subjects`` > 0, row j
+    of each class (and extra row j) belongs to subject ``s{j % subjects}``."""
     rng = np.random.default_rng(seed)
     # Class c sits near unit vector e_i, i = its index in the canonical vocabulary, so
     # two datasets agree on where an expression lives (cross-dataset transfer works).
@@ -39,12 +40,13 @@ def blob_dataset(name, classes, sizes, *, official_val=True, extra_labels=None, 
                 centre = np.zeros(dim)
                 centre[ALL_EXPRESSIONS.index(c)] = 1.0
                 rows.append((f"{name}-{split}-{c}-{j}", c, split,
-                             centre + 0.05 * rng.standard_normal(dim)))
+                             centre + 0.05 * rng.standard_normal(dim), j))
         for j, label in enumerate((extra_labels or {}).get(split, [])):
-            rows.append((f"{name}-{split}-x{j}", label, split, rng.standard_normal(dim)))
+            rows.append((f"{name}-{split}-x{j}", label, split, rng.standard_normal(dim), j))
     manifest = pd.DataFrame({"id": [r[0] for r in rows], "path": [r[0] for r in rows],
                              "label": [r[1] for r in rows], "split": [r[2] for r in rows],
-                             "subject": ""})
+                             "subject": [f"s{r[4] % subjects}" if subjects else ""
+                                         for r in rows]})
     ds = Dataset(name, "/nonexistent", tuple(classes), manifest, image_family=image_family,
                  official_val=official_val)
     ds.info["features"] = {r[0]: np.asarray(r[3], dtype=np.float32) for r in rows}

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import fer_bench.protocols.cross_dataset as cross
+import fer_bench.protocols.linear as linear_protocol
 from fer_bench.probes.linear import linear_probe
 from fer_bench.probes.normalize import l2_normalize
 from fer_bench.protocols.base import get_protocol
@@ -87,13 +88,13 @@ def test_fewer_than_two_shared_classes_is_an_error(ctx):
 
 def test_one_fit_per_source_and_class_set_is_shared_by_its_targets(ctx, monkeypatch):
     fits = []
-    real = cross.fit_linear
+    real = linear_protocol.fit_linear
 
     def counting(ctx_, fit, X, n, cfg):
         fits.append((fit.train.dataset, len(fit.train)))
         return real(ctx_, fit, X, n, cfg)
 
-    monkeypatch.setattr(cross, "fit_linear", counting)
+    monkeypatch.setattr(linear_protocol, "fit_linear", counting)
     protocol = get_protocol("cross-dataset", Cs=CS)
     results = {t.target: protocol.run_task(ctx, t) for t in protocol.tasks(["seven", "eight"])}
     # seven's own classes == the shared set, so the diagonal and seven->eight share a fit;

@@ -7,7 +7,7 @@ import pytest
 from fer_bench.probes.linear import linear_probe, stratified_val_split
 from fer_bench.protocols.base import get_protocol
 from fer_bench.protocols.context import ProtocolError, RunContext
-from fer_bench.protocols.splits import CARVED_VAL, fit_splits, scored_split
+from fer_bench.protocols.splits import CARVED_VAL, dataset_parts, fit_splits
 from fer_bench.vocabulary import BASIC7
 from protocol_fakes import ArrayStore, NeverBuilt, blob_dataset
 
@@ -33,10 +33,11 @@ def official():
 
 def test_carved_val_comes_from_train_only_and_never_touches_test(carved):
     ctx = context(carved=carved)
-    test_ids = set(scored_split(ctx, "carved", BASIC7).ids)
+    parts = dataset_parts(ctx, "carved", BASIC7, 0.2)
+    test_ids = set(parts.test.ids)
     val_ids_per_seed = []
     for seed in ctx.seeds:
-        fit = fit_splits(ctx, "carved", BASIC7, seed, 0.1)
+        fit = fit_splits(parts, seed, 0.1)
         train_ids, val_ids = set(fit.train.ids), set(fit.val.ids)
         assert fit.val_origin == "carved" and fit.val.split == CARVED_VAL
         assert train_ids.isdisjoint(val_ids) and val_ids.isdisjoint(test_ids)
@@ -50,7 +51,7 @@ def test_carved_val_comes_from_train_only_and_never_touches_test(carved):
 
 def test_official_val_is_used_as_is(official):
     ctx = context(official=official)
-    fit = fit_splits(ctx, "official", BASIC7, seed=5, val_fraction=0.1)
+    fit = fit_splits(dataset_parts(ctx, "official", BASIC7, 0.2), seed=5, val_fraction=0.1)
     assert fit.val_origin == "official"
     assert set(fit.val.ids) == set(official.manifest.query("split == 'val'")["id"])
     assert len(fit.train) == 70
@@ -64,7 +65,9 @@ def test_record_counts_dropped_labels_and_runs_one_fit_per_seed_when_carving(car
     assert record.class_set == list(BASIC7)
     assert record.dropped_labels == {"carved/train": {"": 1, "contempt": 1},
                                      "carved/test": {"contempt": 1}}
-    assert record.class_counts["carved/train"] == dict.fromkeys(BASIC7, 10)
+    # class counts of the parts used (the first seed's carve: 9 train + 1 val per class)
+    assert record.class_counts["carved/train"] == dict.fromkeys(BASIC7, 9)
+    assert record.class_counts["carved/val-carved"] == dict.fromkeys(BASIC7, 1)
     assert record.class_counts["carved/test"] == dict.fromkeys(BASIC7, 4)
     assert "carved/val" not in record.class_counts  # not official, so never read
     assert [r["seed"] for r in record.per_seed] == [0, 1, 2]
@@ -91,16 +94,16 @@ def test_official_val_runs_once_and_matches_a_direct_probe_call(official):
 def test_carving_matches_stratified_val_split(carved):
     ctx = context(carved=carved)
     train = ctx.split("carved", "train", BASIC7)
-    fit = fit_splits(ctx, "carved", BASIC7, seed=1, val_fraction=0.2)
+    fit = fit_splits(dataset_parts(ctx, "carved", BASIC7, 0.2), seed=1, val_fraction=0.2)
     _, val_idx = stratified_val_split(train.y, 0.2, 1)
     assert fit.val.ids.tolist() == train.ids[val_idx].tolist()
 
 
-def test_missing_splits_are_reported_with_the_dataset_name():
-    lab = blob_dataset("lab", BASIC7, {"all": 5})
-    ctx = context(lab=lab)
-    with pytest.raises(ProtocolError, match="lab has no 'test' split"):
-        get_protocol("linear").run_task(ctx, get_protocol("linear").tasks(["lab"])[0])
+def test_a_test_split_without_a_train_split_is_reported_with_the_dataset_name():
+    odd = blob_dataset("odd", BASIC7, {"test": 5, "extra": 5})
+    ctx = context(odd=odd)
+    with pytest.raises(ProtocolError, match="odd has no 'train' split"):
+        get_protocol("linear").run_task(ctx, get_protocol("linear").tasks(["odd"])[0])
 
 
 def test_class_set_option_restricts_rows(official):
