@@ -39,10 +39,10 @@ def paint_head(c: Canvas, idn: Identity, ys: np.ndarray, ws: np.ndarray) -> None
         if visible < 0.1:
             continue
         w_ear = np.interp(0.25, ys, ws)
-        x0 = c.proj.silhouette(np.array([[sign * w_ear, 0.25]]))[0]
+        x0 = c.proj.silhouette(np.array([[sign * w_ear, 0.25]]))
         rx, ry = c.proj.length(0.1 * idn.ear * visible), c.proj.length(0.24 * idn.ear)
         pts = ellipse_points(x0[0] + sign * rx * 0.6, x0[1], rx, ry, 14)
-        c.polygon(list(map(tuple, pts.tolist())), shade(skin, 0.88), foreground=True)
+        c.polygon(pts.ravel().tolist(), shade(skin, 0.88), foreground=True)
     c.polygon(c.proj.silhouette(full_outline(ys, ws)), skin, foreground=True)
 
 
@@ -97,8 +97,8 @@ def paint_front_hair(c: Canvas, idn: Identity, ys, ws, rng) -> None:
               "bun": 1.03}[style]
     bumps = 0.05 if style == "curly" else 0.0
     crown = c.proj.silhouette(_crown(ys, ws, volume, bumps, rng))
-    line = c.proj.surface(_hairline(idn, ys, ws, rng), 0.0)
-    c.polygon(crown + line[::-1], hair, foreground=True)
+    line = c.proj.surface(_hairline(idn, ys, ws, rng)[::-1], 0.0)  # left temple to right
+    c.polygon(crown + line, hair, foreground=True)
     # a few strands give texture
     dark = shade(hair, 0.7)
     for k in range(5):
@@ -141,7 +141,7 @@ def paint_glasses(c: Canvas, idn: Identity, sun: bool = False) -> None:
             c.polygon(p, (18, 20, 24), 245, foreground=True)
         else:
             c.polygon(p, (200, 220, 235), 25)
-        c.line(p + p[:1], frame, 0.03)
+        c.line(p + p[:2], frame, 0.03)
         edges.append((cx - sign * rx, cx + sign * rx))
     bridge = np.array([[-idn.eye_x + rx, idn.eye_y - 0.02], [0, idn.eye_y - 0.05],
                        [idn.eye_x - rx, idn.eye_y - 0.02]])

@@ -36,7 +36,7 @@ class Canvas:
         self.proj = proj
 
     def polygon(self, pts, colour, alpha: float = 255, foreground: bool = False) -> None:
-        if len(pts) < 3 or alpha <= 0:
+        if len(pts) < 6 or alpha <= 0:  # flat [x0, y0, x1, y1, ...]
             return
         self.draw.polygon(pts, fill=rgba(colour, alpha))
         if foreground:
@@ -44,7 +44,7 @@ class Canvas:
 
     def line(self, pts, colour, width_units: float, alpha: float = 255,
              foreground: bool = False) -> None:
-        if len(pts) < 2 or alpha <= 2:
+        if len(pts) < 4 or alpha <= 2:
             return
         w = max(1, int(round(self.proj.length(width_units))))
         self.draw.line(pts, fill=rgba(colour, alpha), width=w, joint="curve")

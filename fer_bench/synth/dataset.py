@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from fer_bench.datasets.base import Dataset, DatasetError
-from fer_bench.synth.generate import GENERATOR_VERSION, MANIFEST, ensure_generated
+from fer_bench.synth.generate import MANIFEST, ensure_generated
 from fer_bench.synth.preset_config import PRESETS
 
 _TEXT_COLUMNS = ("id", "path", "label", "split", "subject", "coarse", "facs", "sequence",
@@ -52,8 +52,7 @@ def load_generated(preset: str, n: int | str | None = None, seed: int | str = 0,
     if len(manifest) != info["n_images"]:
         raise DatasetError(f"{folder / MANIFEST} has {len(manifest)} rows, generator.json says "
                            f"{info['n_images']}; delete {folder} to regenerate it")
-    info.update(generator="fer-bench-synth", generator_version=GENERATOR_VERSION, n=n,
-                folder=str(folder))
+    info.update(generator="fer-bench-synth", n=n, folder=str(folder))
     return SynthDataset(name=preset, root=folder, classes=cfg.classes, manifest=manifest,
                         image_family=preset, face_crop=None,
                         official_val=not cfg.sequence_frames, info=info)

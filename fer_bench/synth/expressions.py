@@ -64,6 +64,8 @@ PROTOTYPES: dict[str, Prototype] = {p.name: p for p in (
 )}
 assert set(PROTOTYPES) == set(BASIC) | set(COMPOUND)
 
+# Share of its nominal intensity that an expression's strongest AU never falls below.
+DEFINING_FLOOR = 0.6
 # AUs a subject may lack entirely (people differ in which muscles they control voluntarily).
 _DROPPABLE = (1, 2, 5, 6, 7, 9, 10, 17, 23, 24)
 # Low-level habits some subjects add to every face (a tight mouth, a slight squint, ...).
@@ -128,6 +130,9 @@ def sample_aus(expression: str, intensity: float, style: SubjectStyle,
             share = style.duchenne
         if rng.random() < share:
             put(au, intensity * rng.uniform(0.45, 0.95))
+    if strongest is not None:  # the defining AU always shows: a floor against low gains
+        i = AU_INDEX[strongest]
+        aus[i] = np.maximum(aus[i], DEFINING_FLOOR * intensity * proto.core[strongest])
     if style.habit is not None:
         put(style.habit, style.habit_level)
     if expression == "neutral" and rng.random() < neutral_leak:

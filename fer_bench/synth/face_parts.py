@@ -34,7 +34,7 @@ class AUs:
 
 def jaw_drop(a: AUs) -> float:
     """How far the chin moves down (AU26, helped by the lips parting, AU25)."""
-    return 0.26 * a.mean(26) + 0.03 * a.mean(25)
+    return 0.32 * a.mean(26) + 0.03 * a.mean(25)
 
 
 # --- brows and forehead ----------------------------------------------------------------
@@ -43,7 +43,8 @@ def brow_curve(idn: Identity, a: AUs, sign: int, side: int) -> np.ndarray:
     base = ey - idn.eye_h - idn.brow_y
     xi, xo = idn.eye_x - idn.brow_len * 0.45, idn.eye_x + idn.brow_len * 0.55
     a1, a2, a4, a9, a6 = (a[k][side] for k in (1, 2, 4, 9, 6))
-    inner = [xi - 0.06 * a4, base + 0.01 - 0.15 * a1 + 0.1 * a4 + 0.04 * a9]   # AU1 up, AU4 down+in
+    # AU1 lifts the inner end, AU4 pulls it down and in (less so against AU1: sad/fear brows)
+    inner = [xi - 0.06 * a4, base + 0.01 - 0.16 * a1 + 0.1 * a4 * (1 - 0.7 * a1) + 0.04 * a9]
     peak = [xi + 0.62 * (xo - xi), base - idn.brow_arch - 0.05 * a1 - 0.12 * a2 + 0.05 * a4]
     outer = [xo, base + 0.02 - 0.12 * a2 + 0.02 * a4 + 0.02 * a6]               # AU2 raises outer
     pts = bezier(inner, peak, outer, 9)
@@ -126,7 +127,7 @@ def paint_eyes(c: Canvas, idn: Identity, a: AUs, gaze: tuple[float, float],
         c.polygon(c.proj.surface(pupil, dz), PUPIL)
         glint = np.array([[centre[0] - 0.3 * idn.iris_r * sign, centre[1] - 0.35 * idn.iris_r]])
         if glint[0, 1] > np.interp(glint[0, 0], *upper[np.argsort(upper[:, 0])].T):
-            c.dot(c.proj.surface(glint, dz)[0], idn.iris_r * 0.18, (250, 250, 250), 220)
+            c.dot(c.proj.surface(glint, dz), idn.iris_r * 0.18, (250, 250, 250), 220)
         # upper-lid skin above the lash line covers the eye where the lid is lowered
         fold_gap = idn.eye_h * (0.55 - 0.35 * a[5][side] + 0.2 * a[43][side])
         crease = upper.copy()
@@ -163,7 +164,7 @@ def paint_cheeks(c: Canvas, idn: Identity, a: AUs) -> None:
         lift = 0.06 * a6 + 0.04 * a12
         centre = (sign * 0.55, 0.42 - lift)
         pts = ellipse_points(*centre, 0.2, 0.14, 14)
-        c.polygon(c.proj.surface(pts, 0.02), (235, 120, 120), 30 * idn.blush + 45 * a6)
+        c.polygon(c.proj.surface(pts, 0.02), (235, 120, 120), 22 * idn.blush + 25 * a6)
         if a6 + a12 > 0.1:  # the raised cheek catches light
             c.polygon(c.proj.surface(ellipse_points(centre[0], centre[1] - 0.03, 0.14, 0.08, 12),
                                      0.04), shade(idn.skin, 1.15), 70 * max(a6, a12))
@@ -293,4 +294,4 @@ def paint_folds(c: Canvas, idn: Identity, a: AUs, mouth: MouthShape) -> None:
         rng = np.random.default_rng(int(idn.mouth_w * 1e6))
         for _ in range(6):
             p = np.array([[rng.uniform(-0.12, 0.12), y + 0.08 + rng.uniform(0, 0.12)]])
-            c.dot(c.proj.surface(p, 0.02)[0], 0.012, dark, 150 * a17)
+            c.dot(c.proj.surface(p, 0.02), 0.012, dark, 150 * a17)

@@ -51,5 +51,5 @@ def _hand(c: Canvas, idn: Identity, rng: np.random.Generator) -> None:
         tip = base + dirn * length
         pts = c.proj.flat(np.vstack([base, tip]))
         c.line(pts, skin, 0.13, foreground=True)
-        c.dot(pts[1], 0.065, skin, foreground=True)
+        c.dot(pts[2:], 0.065, skin, foreground=True)
         c.line(pts, shade(skin, 0.75), 0.01, 120)

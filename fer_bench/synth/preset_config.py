@@ -50,7 +50,7 @@ WILD = PresetConfig(
     classes=BASIC, class_weights=tuple(WILD_WEIGHTS[c] for c in BASIC),
     intensity=(0.15, 0.8),
     scene=SceneRanges(yaw=40, pitch=22, roll=18, scale_jitter=0.12, shift_jitter=0.05,
-                      light_strength=(0.1, 0.75), light_azimuth=80, exposure=(0.7, 1.25),
+                      light_strength=(0.1, 0.6), light_azimuth=80, exposure=(0.75, 1.2),
                       tint=0.1, backgrounds=(0.3, 0.3, 0.4), plain_grey=False, occluder_p=0.3,
                       blur_p=0.3, noise=(0.0, 8.0), jpeg_p=0.6, lowres_p=0.3, grey_p=0.12,
                       gaze=0.6),

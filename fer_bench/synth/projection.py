@@ -39,13 +39,14 @@ class Projector:
         return np.interp(y, self._ys, self._ws)
 
     def depth(self, xy: np.ndarray) -> np.ndarray:
-        w = np.maximum(self.half_width(xy[:, 1]), 1e-3)
-        return DEPTH_RATIO * w * np.sqrt(np.clip(1.0 - (xy[:, 0] / w) ** 2, 0.0, 1.0))
+        w = np.maximum(np.interp(xy[:, 1], self._ys, self._ws), 1e-3)
+        r = xy[:, 0] / w
+        return DEPTH_RATIO * w * np.sqrt(np.maximum(1.0 - r * r, 0.0))
 
-    def _to_canvas(self, p3: np.ndarray, R: np.ndarray) -> list[tuple[float, float]]:
-        q = p3 @ R.T
-        out = q[:, :2] * self.scale + self.center
-        return list(map(tuple, out.tolist()))
+    def _to_canvas(self, p3: np.ndarray, R: np.ndarray) -> list[float]:
+        """Flat [x0, y0, x1, y1, ...] pixel list, the form PIL draws fastest."""
+        out = p3 @ (R[:2].T * self.scale) + self.center
+        return out.ravel().tolist()
 
     def surface(self, xy, dz=0.0) -> list[tuple[float, float]]:
         """Canvas points of features lying on the face surface (+ dz towards the viewer)."""

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import functools
 
+import cv2
 import numpy as np
-from PIL import Image
 
 from fer_bench.synth import accessories, face_parts
 from fer_bench.synth.background import paint_background
@@ -21,8 +21,8 @@ from fer_bench.synth.projection import Projector
 from fer_bench.synth.scene import Scene
 
 SUPERSAMPLE = 3
-FRAME_UNITS = 3.0      # face units across the image (crown to below the chin fits)
-FRAME_CENTRE_Y = 0.15  # face-unit y at the image centre (a little below the eyes)
+FRAME_UNITS = 3.2      # face units across the image (crown to below the chin fits)
+FRAME_CENTRE_Y = 0.12  # face-unit y at the image centre (a little below the eyes)
 
 
 def render_face(identity: Identity, aus: np.ndarray, scene: Scene, size: int = 112) -> np.ndarray:
@@ -61,25 +61,28 @@ def render_face(identity: Identity, aus: np.ndarray, scene: Scene, size: int = 1
     return apply_camera(np.clip(img, 0, 255).astype(np.uint8), scene, rng)
 
 
-@functools.lru_cache(maxsize=8)
-def _grid(size: int) -> tuple[np.ndarray, np.ndarray]:
-    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+_LIGHT_GRID = 32  # shading is smooth: evaluate it coarsely, enlarge bilinearly
+
+
+@functools.lru_cache(maxsize=1)
+def _grid() -> tuple[np.ndarray, np.ndarray]:
+    yy, xx = (np.mgrid[0:_LIGHT_GRID, 0:_LIGHT_GRID].astype(np.float32) + 0.5) / _LIGHT_GRID
     return xx, yy
 
 
 def _light(img: np.ndarray, fg: np.ndarray, head, scene: Scene) -> np.ndarray:
     """Lambert shading of the foreground on an ellipsoid fitted to the head."""
-    xx, yy = _grid(img.shape[0])
+    size = img.shape[0]
+    xx, yy = _grid()
     hx, hy, rx, ry = head
-    nx, ny = (xx - hx) / rx, (yy - hy) / ry
-    r2 = nx * nx + ny * ny
-    norm = np.sqrt(np.maximum(r2, 1.0))
+    nx, ny = (xx * size - hx) / rx, (yy * size - hy) / ry
+    norm = np.sqrt(np.maximum(nx * nx + ny * ny, 1.0))
     nx, ny = nx / norm, ny / norm
     nz = np.sqrt(np.clip(1.0 - nx * nx - ny * ny, 0.0, 1.0))
     lx, ly, lz = scene.light_dir
-    lambert = np.maximum(0.0, nx * lx + ny * ly + nz * lz)
     k = scene.light_strength
-    shading = (1 - k) + k * 1.15 * lambert
-    gain = (1 + fg[..., 0] * (shading - 1))[..., None]
-    tint = np.asarray(scene.tint, np.float32) * scene.exposure
-    return img * gain * tint
+    shading = (1 - k) + k * 1.15 * np.maximum(0.0, nx * lx + ny * ly + nz * lz)
+    shading = cv2.resize(shading, (size, size), interpolation=cv2.INTER_LINEAR)
+    gain = 1 + fg[..., 0] * (shading - 1)
+    tint = np.asarray(scene.tint, np.float32) * np.float32(scene.exposure)
+    return img * gain[..., None] * tint
