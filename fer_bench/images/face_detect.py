@@ -1,8 +1,11 @@
 """Face and eye detection with OpenCV's Haar cascades (Viola & Jones 2001).
 
 The cascades ship inside opencv-python-headless (``cv2.data.haarcascades``, OpenCV 4.x;
-5.x dropped them), so detection needs no download. Defaults follow OpenCV's face
-detection tutorial (scaleFactor 1.1, minNeighbors 5, histogram equalisation first);
+5.x dropped them), so detection needs no download. Defaults: the ``frontalface_alt2``
+cascade, scaleFactor 1.05, minNeighbors 3, histogram equalisation first. On raw
+generated frames (scripts/facecrop_rate.py) they found 82% / 68% of lab / wild faces
+against 52% / 58% for OpenCV's tutorial setting (default cascade, 1.1, 5); the largest
+detection is kept, which keeps the extra false positives of a looser setting out.
 ``min_size`` is a fraction of the shorter image side so one setting fits 48 px crops and
 640 px frames alike.
 """
@@ -15,10 +18,10 @@ from pathlib import Path
 import numpy as np
 
 HAAR_DEFAULTS = {
-    "cascade": "haarcascade_frontalface_default.xml",
+    "cascade": "haarcascade_frontalface_alt2.xml",
     "eye_cascade": "haarcascade_eye.xml",
-    "scale_factor": 1.1,
-    "min_neighbors": 5,
+    "scale_factor": 1.05,
+    "min_neighbors": 3,
     "min_size": 0.1,       # smallest face side, as a fraction of the shorter image side
     "equalize": True,      # histogram equalisation before detection
 }
@@ -85,7 +88,7 @@ def _find_eyes(img: np.ndarray, box, p: dict):
     roi = img[y:y + h // 2 + h // 10, x:x + w]
     side = max(4, w // 8)
     found = _cascade(p["eye_cascade"]).detectMultiScale(
-        roi, scaleFactor=1.1, minNeighbors=3, minSize=(side, side), maxSize=(w // 2, w // 2))
+        roi, scaleFactor=1.05, minNeighbors=3, minSize=(side, side), maxSize=(w // 2, w // 2))
     left = [e for e in found if e[0] + e[2] / 2 < w / 2]
     right = [e for e in found if e[0] + e[2] / 2 >= w / 2]
     if not left or not right:
