@@ -1,0 +1,113 @@
+"""``dlib-face``: dlib's 128-d face-identity descriptor, the "face features without
+expression" baseline.
+
+dlib's ResNet-29 metric-learning network (Davis King, dlib 19.3, 2017; 99.38% on LFW),
+trained to tell *people* apart on about 3 million faces of ~7,500 identities (FaceScrub,
+VGG-Face and web images, per dlib's model notes). Expression is a nuisance to it, so what a
+probe still finds in its features measures how much expression leaks into identity
+features. Weights: ``dlib_face_recognition_resnet_model_v1.dat`` and the 5-point
+``shape_predictor_5_face_landmarks.dat`` (CC0) from the ``face-recognition-models``
+sdist, fetched with ``fer-bench encoders fetch dlib-face``; the network runs in dlib
+itself (extra ``identity``: the ``dlib-bin`` wheel; ``dlib`` from source builds for long).
+
+As in the face_recognition package, the descriptor is computed on dlib's aligned
+150x150 face chip (padding 0.25) placed by the 5 landmarks; the face box given to the
+landmark model is the whole image, since benchmark images are face crops already
+(``align=False`` instead feeds the resized crop to the network as the chip).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from fer_bench.encoder import Encoder, EncoderInfo, Preprocessing
+from fer_bench.encoder_registry import register_encoder
+from fer_bench.fetch import PinnedFile, declare_weights, locate
+
+NAME = "dlib-face"
+CHIP = 150  # dlib's face chip side
+_RELEASE = dict(encoder=NAME, distribution="face-recognition-models", version="0.3.0",
+                licence="CC0-1.0 (Davis King's dlib-models, packaged by Adam Geitgey)")
+RECOGNITION, LANDMARKS = declare_weights(
+    PinnedFile(member="face_recognition_models/models/dlib_face_recognition_resnet_model_v1.dat",
+               sha256="55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30",
+               **_RELEASE),
+    PinnedFile(member="face_recognition_models/models/shape_predictor_5_face_landmarks.dat",
+               sha256="c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888",
+               **_RELEASE),
+)
+
+
+def import_dlib():
+    try:
+        import dlib
+    except ImportError:
+        raise ImportError(f"the {NAME} encoder needs dlib: pip install 'fer-bench[identity]' "
+                          "(the dlib-bin wheel)") from None
+    return dlib
+
+
+class DlibFaceDescriptor(nn.Module):
+    """Parameter-free wrapper: float RGB in [0, 1] (N, 3, S, S) -> (N, 128) descriptors."""
+
+    def __init__(self, align: bool):
+        super().__init__()
+        dlib = import_dlib()
+        self.align = align
+        self.net = dlib.face_recognition_model_v1(str(locate(RECOGNITION)))
+        self.shape = dlib.shape_predictor(str(locate(LANDMARKS))) if align else None
+        self._rectangle, self._get_face_chip = dlib.rectangle, dlib.get_face_chip
+
+    def chip(self, rgb: np.ndarray) -> np.ndarray:
+        """The 150x150 chip the network sees (what compute_face_descriptor(img, shape)
+        extracts internally: size 150, padding 0.25)."""
+        if not self.align:
+            return rgb
+        h, w = rgb.shape[:2]
+        landmarks = self.shape(rgb, self._rectangle(0, 0, w - 1, h - 1))
+        return self._get_face_chip(rgb, landmarks, size=CHIP, padding=0.25)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        images = (x * 255.0).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1)
+        chips = [self.chip(np.ascontiguousarray(img)) for img in images.cpu().numpy()]
+        # dlib's batch call gives the same descriptors as one call per chip, a bit faster.
+        out = np.array([list(d) for d in self.net.compute_face_descriptor(chips)], np.float32)
+        return torch.from_numpy(out.reshape(len(chips), 128)).to(x.device)
+
+
+class DlibFaceEncoder(Encoder):
+    def __init__(self, info: EncoderInfo, device, align: bool):
+        super().__init__(info, device)
+        self.align = align
+
+    def build(self) -> nn.Module:
+        return DlibFaceDescriptor(self.align)
+
+
+@register_encoder(NAME)
+def make_dlib_face(weights: str | None = None, device: str = "cpu", align: bool = True) -> Encoder:
+    """dlib's face-identity ResNet; weights via `fer-bench encoders fetch dlib-face`."""
+    if weights is not None:
+        raise ValueError(f"{NAME} reads its pinned weights from the cache; run "
+                         f"`fer-bench encoders fetch {NAME}` instead of giving --weights")
+    align = align if isinstance(align, bool) else str(align).lower() in ("1", "true", "yes")
+    info = EncoderInfo(
+        name=NAME,
+        revision=f"face-recognition-models-0.3.0-{'chip5' if align else 'resized'}",
+        embed_dim=128,
+        # mean 0, std 1: forward() recovers the exact uint8 RGB image for dlib.
+        preprocessing=Preprocessing(input_size=CHIP, channels="rgb", mean=(0.0,) * 3,
+                                    std=(1.0,) * 3),
+        layer="fc (128-d metric embedding)",
+        # Both files decide the features: the chip placement and the network.
+        weights_digest=f"{RECOGNITION.sha256[:32]}+{LANDMARKS.sha256[:32]}" if align
+        else RECOGNITION.sha256,
+        pretrained_on=("facescrub", "vgg-face", "dlib-web-faces"),
+        pretrain_classes=(),
+        licence=RECOGNITION.licence,
+        description="dlib ResNet face-identity descriptor (128-d) on the 5-landmark aligned "
+                    "chip; an identity baseline that was never taught expressions.",
+        extra={"source": RECOGNITION.requirement, "align": align},
+    )
+    return DlibFaceEncoder(info, device, align)
