@@ -59,16 +59,15 @@ def make_crs_cont(weights: str | None = None, device: str = "cpu", revision: str
         path, shipped_as = Path(weights).expanduser(), None
         if not path.exists():
             raise WeightsError(f"crs-cont: weights {path} do not exist")
-    if path.suffix in OFFICIAL_SUFFIXES:
-        info = _official_info(path)
-        load = lambda: (load_official_crs_checkpoint(path)[0], str(path))  # noqa: E731
-    else:
-        info = _fer_bench_info(path, shipped_as)
-        load = lambda: (load_encoder_weights(path)[0], str(path))  # noqa: E731
-    if input_size is not None:
-        pre = info.preprocessing
-        info = replace(info, preprocessing=replace(pre, input_size=int(input_size)))
-    return ResNet18Encoder(info, load, device)
+    official = path.suffix in OFFICIAL_SUFFIXES
+    info = _official_info(path) if official else _fer_bench_info(path, shipped_as)
+    loader = load_official_crs_checkpoint if official else load_encoder_weights
+    if input_size is not None and int(input_size) != info.preprocessing.input_size:
+        # Another input size gives other features: a revision of its own keeps its results
+        # apart from those at the trained size.
+        info = replace(info, revision=f"{info.revision}-at{int(input_size)}",
+                       preprocessing=replace(info.preprocessing, input_size=int(input_size)))
+    return ResNet18Encoder(info, lambda: loader(path)[0], source=str(path), device=device)
 
 
 def _shipped(revision: str | None) -> tuple[str, Path]:

@@ -41,9 +41,8 @@ def seeded_init_(model: nn.Module, seed: int) -> nn.Module:
     return model
 
 
-def _seeded_trunk_state(seed: int) -> tuple[dict[str, torch.Tensor], str]:
-    model = seeded_init_(build_resnet18_trunk(), seed)
-    return model.state_dict(), f"random-resnet18 seed {seed}"
+def _seeded_trunk_state(seed: int) -> dict[str, torch.Tensor]:
+    return seeded_init_(build_resnet18_trunk(), seed).state_dict()
 
 
 @register_encoder("random-resnet18")
@@ -68,4 +67,5 @@ def make_random_resnet18(weights: str | None = None, device: str = "cpu",
                     "512-d average-pooled feature: the floor a trained encoder must clear.",
         extra={"seed": seed, "init": INIT_RECIPE},
     )
-    return ResNet18Encoder(info, lambda: _seeded_trunk_state(seed), device)
+    return ResNet18Encoder(info, lambda: _seeded_trunk_state(seed),
+                           source=f"random-resnet18 seed {seed}", device=device)

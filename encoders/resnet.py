@@ -4,7 +4,7 @@ pre-training: torchvision's resnet18 with ``fc`` replaced by Identity, so the ou
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -49,18 +49,16 @@ def load_trunk_state(model: nn.Module, state: dict[str, torch.Tensor], source: s
 
 
 class ResNet18Encoder(Encoder):
-    """A frozen ResNet-18 trunk whose weights come from ``load_state`` on the first embed.
+    """A frozen ResNet-18 trunk whose state dict comes from ``load_state()`` on the first
+    embed; ``source`` (a file name) is what load errors name."""
 
-    ``load_state()`` returns (state dict, source description for error messages)."""
-
-    def __init__(self, info: EncoderInfo,
-                 load_state: Callable[[], tuple[dict[str, torch.Tensor], str]],
-                 device: str | torch.device = "cpu"):
+    def __init__(self, info: EncoderInfo, load_state: Callable[[], dict[str, torch.Tensor]],
+                 source: str, device: str | torch.device = "cpu"):
         super().__init__(info, device)
         self._load_state = load_state
+        self.source = source
 
     def build(self) -> nn.Module:
         model = build_resnet18_trunk()
-        state, source = self._load_state()
-        load_trunk_state(model, state, source)
+        load_trunk_state(model, self._load_state(), self.source)
         return model

@@ -14,7 +14,7 @@ import importlib
 import pkgutil
 import warnings
 from importlib.metadata import entry_points
-from typing import Callable
+from collections.abc import Callable
 
 from fer_bench.encoder import Encoder
 

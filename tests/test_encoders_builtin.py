@@ -141,8 +141,10 @@ def test_crs_cont_sharded_equals_single(tmp_path, trunk_state):
 
 def test_crs_cont_input_size_option(tmp_path, trunk_state):
     save_encoder_weights(trunk_state, tmp_path / "w.safetensors", META)
+    trained = get_encoder("crs-cont", weights=str(tmp_path / "w.safetensors"))
     enc = get_encoder("crs-cont", weights=str(tmp_path / "w.safetensors"), input_size=64)
     assert enc.info.preprocessing.input_size == 64
+    assert enc.info.revision == trained.info.revision + "-at64"  # results kept apart
     assert enc.info.preprocessing.mean == (0.485, 0.456, 0.406)
 
 
