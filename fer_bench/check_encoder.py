@@ -19,6 +19,9 @@ from fer_bench.encoder import Encoder
 # pick different algorithms per batch size, so float rounding differs (~1e-6 here); a
 # model whose output depends on its batch-mates (train-mode BatchNorm) is off by far more.
 BATCH_TOLERANCE = 1e-4
+# On CUDA, TF32 convolutions/matmuls (torch's cuDNN default) keep ~11 mantissa bits, so
+# batch-dependent kernel choices differ by ~1e-3; train-mode BatchNorm still differs by O(1).
+TF32_BATCH_TOLERANCE = 1e-2
 
 
 @dataclass
@@ -105,9 +108,10 @@ def check_encoder(encoder: Encoder, n: int = 32, seed: int = 0) -> CheckReport:
     report.add("dtype", first.dtype == torch.float32, f"{first.dtype}")
     finite = bool(torch.isfinite(first).all())
     report.add("finite", finite, "all values finite" if finite else "NaN or inf values")
-    report.add("determinism", *_same(first, second, tolerance=0.0 if encoder.device.type ==
-                                     "cpu" else 1e-6, what="second call"))
-    report.add("batch-size invariance", *_same(first, singles, BATCH_TOLERANCE,
+    on_cpu = encoder.device.type == "cpu"
+    report.add("determinism", *_same(first, second, tolerance=0.0 if on_cpu else 1e-6,
+                                     what="second call"))
+    report.add("batch-size invariance", *_same(first, singles, _batch_tolerance(on_cpu),
                                                what=f"batch 1 vs batch {n}"))
     report.add("eval mode", *_frozen(model, before))
     report.add("uint8 input only", *_refuses_floats(encoder, images))
@@ -124,6 +128,11 @@ def generated_faces(n: int, seed: int) -> torch.Tensor:
         raise TypeError(f"sample_faces returned {faces.dtype} {tuple(faces.shape)}; "
                         "expected uint8 (N, C, H, W)")
     return faces.expand(-1, 3, -1, -1).contiguous() if faces.shape[1] == 1 else faces
+
+
+def _batch_tolerance(on_cpu: bool) -> float:
+    tf32 = torch.backends.cudnn.allow_tf32 or torch.backends.cuda.matmul.allow_tf32
+    return BATCH_TOLERANCE if on_cpu or not tf32 else TF32_BATCH_TOLERANCE
 
 
 def _same(a: torch.Tensor, b: torch.Tensor, tolerance: float, what: str) -> tuple[bool, str]:

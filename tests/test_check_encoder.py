@@ -208,3 +208,13 @@ def test_cli_reports_missing_crs_cont_weights(monkeypatch, tmp_path):
     assert result.exit_code == 1
     assert "fer-bench pretrain --method crs-cont" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("spec", ["random-resnet18", "pixels",
+                                  "fer_bench.encoders.template:make_encoder"])
+def test_builtins_pass_on_cuda(spec):
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    report = check_encoder(get_encoder(spec, device="cuda"), n=32)
+    assert report.passed, report.format()
