@@ -45,7 +45,8 @@ def render_card(name: str) -> str:
     if card is None:
         return "\n".join(lines)
     lines += ["", "expected layout:", _indent(card.layout), "", "label codes -> canonical:"]
-    lines += [f"  {code!s:>22} -> {canon}" for code, canon in card.label_codes.items()]
+    width = max(len(str(code)) for code in card.label_codes)
+    lines += [f"  {code!s:>{width}} -> {canon}" for code, canon in card.label_codes.items()]
     lines += ["", f"splits: {card.splits}", f"face crop: {card.face_crop}"]
     if card.options:
         lines += ["", "options (NAME:key=value,...):"]

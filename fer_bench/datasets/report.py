@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from fer_bench.datasets.base import Dataset
-from fer_bench.datasets.registry import load_dataset
+from fer_bench.datasets.registry import dataset_entry, load_dataset
 
 
 @dataclass
@@ -31,8 +31,9 @@ class PrepareReport:
 
     def render(self) -> str:
         d = self.dataset
-        lines = [f"{d.name}: {len(d)} images, {d.manifest['subject'].replace('', pd.NA).nunique()} "
-                 f"subjects, classes {', '.join(d.classes)} (loaded in {self.seconds:.2f} s)",
+        n_subjects = d.manifest["subject"].replace("", pd.NA).nunique()
+        lines = [f"{d.name}: {len(d)} images, {n_subjects or 'no'} subjects, classes "
+                 f"{', '.join(d.classes)} (loaded in {self.seconds:.2f} s)",
                  f"root: {d.root}", f"face crop: {d.face_crop}", "", self.counts().to_string()]
         for key in ("dropped", "skipped"):
             if d.info.get(key):
@@ -55,6 +56,7 @@ def prepare(spec: str, root: str | Path | None = None, check_images: bool = Fals
             check_faces: bool = False, progress: bool = False, **options) -> PrepareReport:
     from fer_bench.datasets.validation import check_images as decode_all, face_outcomes
 
+    dataset_entry(spec)                      # import the adapters before timing the load
     start = time.perf_counter()
     dataset = load_dataset(spec, root, **options)
     report = PrepareReport(dataset, time.perf_counter() - start)

@@ -3,9 +3,11 @@
 The cascades ship inside opencv-python-headless (``cv2.data.haarcascades``, OpenCV 4.x;
 5.x dropped them), so detection needs no download. Defaults: the ``frontalface_alt2``
 cascade, scaleFactor 1.05, minNeighbors 3, histogram equalisation first. On raw
-generated frames (scripts/facecrop_rate.py) they found 82% / 68% of lab / wild faces
-against 52% / 58% for OpenCV's tutorial setting (default cascade, 1.1, 5); the largest
-detection is kept, which keeps the extra false positives of a looser setting out.
+generated frames (scripts/facecrop_rate.py, 60 per preset) they found 65% / 62% of
+lab / wild faces against 45% / 50% for OpenCV's tutorial setting (default cascade, 1.1,
+5); the largest detection is kept, which keeps the extra false positives of a looser
+setting out. (Generated faces are drawn, not photographed: Haar, trained on photos,
+finds real frontal faces more reliably than these.)
 ``min_size`` is a fraction of the shorter image side so one setting fits 48 px crops and
 640 px frames alike.
 """
