@@ -6,8 +6,8 @@ cascade, scaleFactor 1.05, minNeighbors 3, histogram equalisation first. On raw
 generated frames (scripts/facecrop_rate.py, 60 per preset) they found 65% / 62% of
 lab / wild faces against 45% / 50% for OpenCV's tutorial setting (default cascade, 1.1,
 5); the largest detection is kept, which keeps the extra false positives of a looser
-setting out. (Generated faces are drawn, not photographed: Haar, trained on photos,
-finds real frontal faces more reliably than these.)
+setting out. (Generated faces are drawn, not photographed, and Haar was trained on
+photographs: these rates are not its rate on CK+ or JAFFE, which were not measured.)
 ``min_size`` is a fraction of the shorter image side so one setting fits 48 px crops and
 640 px frames alike.
 """
