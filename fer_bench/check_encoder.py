@@ -99,6 +99,9 @@ def check_encoder(encoder: Encoder, n: int = 32, seed: int = 0) -> CheckReport:
         t0 = time.perf_counter()
         singles = torch.cat([encoder.embed(images[i:i + 1]) for i in range(n)])
         report.throughput_batch1 = n / (time.perf_counter() - t0)
+    except FloatingPointError as e:  # embed refuses NaN/inf features outright
+        report.add("finite", False, str(e))
+        return report
     except Exception as e:
         report.add("embed", False, f"{type(e).__name__}: {e}")
         return report

@@ -210,6 +210,21 @@ def test_cli_reports_missing_crs_cont_weights(monkeypatch, tmp_path):
     assert "Traceback" not in result.output
 
 
+
+def test_nan_features_fail_the_finite_check(quick_faces):
+    class NaNNet(SmallNet):
+        def forward(self, x):
+            return super().forward(x) * float("nan")
+
+    class Enc(Encoder):
+        def build(self):
+            return NaNNet()
+
+    report = check_encoder(Enc(_info()), n=N)
+    assert failed(report) == {"finite"}
+    assert "'broken' (revision r0) produced non-finite" in report.format()
+
+
 @pytest.mark.gpu
 @pytest.mark.parametrize("spec", ["random-resnet18", "pixels",
                                   "fer_bench.encoders.template:make_encoder"])
