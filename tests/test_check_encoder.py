@@ -210,7 +210,6 @@ def test_cli_reports_missing_crs_cont_weights(monkeypatch, tmp_path):
     assert "Traceback" not in result.output
 
 
-
 def test_nan_features_fail_the_finite_check(quick_faces):
     class NaNNet(SmallNet):
         def forward(self, x):
