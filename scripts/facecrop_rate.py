@@ -79,7 +79,8 @@ def run(preset: str, n: int, settings: list[dict], seed: int = 0):
                 crops.append((image if crop is None else crop, outcome))
         results.append({"preset": preset, "setting": params or "default", "n": len(frames),
                         "face found": hits / len(frames), "eyes found": eyes / len(frames),
-                        "eye-line error (deg, median)": float(np.median(angle_err)) if angle_err else float("nan"),
+                        "eye-line error (deg, median)":
+                            float(np.median(angle_err)) if angle_err else float("nan"),
                         "ms/frame": 1000 * seconds})
     return results, crops, frames
 

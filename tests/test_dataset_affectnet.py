@@ -1,4 +1,3 @@
-import numpy as np
 import pytest
 
 from datasets_fixtures import AFFECTNET_HEADER, make_affectnet_csv, make_affectnet_npy, write_text

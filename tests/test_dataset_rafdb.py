@@ -26,7 +26,8 @@ def test_basic_counts_labels_splits(raf_root):
     for i, code in enumerate([1, 2, 3, 4, 5, 6, 7, 4], 1):
         assert m.at[f"train_{i:05d}", "label"] == RAF[code]
         assert m.at[f"train_{i:05d}", "split"] == "train"
-    assert m.loc[["test_0001", "test_0002", "test_0003"], "label"].tolist() == ["neutral", "surprise", "happiness"]
+    assert m.loc[["test_0001", "test_0002", "test_0003"], "label"].tolist() == \
+        ["neutral", "surprise", "happiness"]
     assert (m.loc[m.index.str.startswith("test_"), "split"] == "test").all()
     assert ds.root == raf_root / "RAF-DB"     # the default folder under the data root
     assert m.at["train_00001", "path"] == "basic/Image/aligned/train_00001_aligned.jpg"

@@ -48,17 +48,18 @@ def load_expw(root: Path, margin="0.1", test_fraction="0.2", on_error: str = "ra
         if label is None:
             continue
         try:
-            t, l, r, b = (int(float(v)) for v in (top, left, right, bottom))
+            t, lft, r, b = (int(float(v)) for v in (top, left, right, bottom))
             conf = float(confidence)
         except ValueError:
-            bad("malformed line", at, f"numeric box and confidence, found {top, left, right, bottom, confidence}")
+            bad("malformed line", at, "numeric box and confidence, found "
+                f"{top, left, right, bottom, confidence}")
             continue
-        if r <= l or b <= t:
-            bad("empty face box", at, f"left < right and top < bottom, found {l, t, r, b}")
+        if r <= lft or b <= t:
+            bad("empty face box", at, f"left < right and top < bottom, found {lft, t, r, b}")
             continue
         rows.append({"id": f"{name}#{face}", "path": f"{images_rel}/{name}", "label": label,
-                     "split": photo_split(name, fraction), "subject": "", "box_x": l, "box_y": t,
-                     "box_w": r - l, "box_h": b - t, "confidence": conf})
+                     "split": photo_split(name, fraction), "subject": "", "box_x": lft, "box_y": t,
+                     "box_w": r - lft, "box_h": b - t, "confidence": conf})
         where.append(at)
     return assemble("expw", root, CLASSES["expw"], rows, where, bad, layout=LAYOUT,
                     image_family="expw", official_val=False,

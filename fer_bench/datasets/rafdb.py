@@ -36,6 +36,7 @@ def _load(root: Path, part: str, name: str, codes: dict, images: str, on_error: 
     base = first_existing([root / part, root], name, LAYOUT)
     labels = require_file(base / "EmoLabel" / "list_patition_label.txt", name, LAYOUT)
     images = choice(images, "images", ("aligned", "original"))
+    rel_base = (base / "Image" / images).relative_to(root).as_posix()
     rows, where = [], []
     for at, (file_name, code) in label_lines(labels, bad, 2, label=str(labels)):
         stem = file_name.rsplit(".", 1)[0]
@@ -46,7 +47,6 @@ def _load(root: Path, part: str, name: str, codes: dict, images: str, on_error: 
         label = map_code(code, codes, at, bad)
         if label is None:
             continue
-        rel_base = (base / "Image" / images).relative_to(root).as_posix()
         path = f"{rel_base}/{stem}_aligned.jpg" if images == "aligned" else f"{rel_base}/{file_name}"
         rows.append({"id": stem, "path": path, "label": label, "split": split, "subject": ""})
         where.append(at)
