@@ -49,3 +49,23 @@ def test_unknown_code_and_usage(tmp_path):
 def test_missing_csv(tmp_path):
     with pytest.raises(DatasetError, match="fer2013.csv"):
         load_dataset("fer2013", tmp_path)
+
+
+def test_image_folder_form_with_original_labels(tmp_path):
+    from datasets_fixtures import make_ferplus_folders
+
+    votes = [[10] + [0] * 9]
+    make_ferplus_folders(tmp_path / "ferplus", {"FER2013Train": votes * 2, "FER2013Valid": votes,
+                                                "FER2013Test": votes})
+    write_text(tmp_path / "ferplus" / "fer2013_original_labels.csv",
+               "name,usage,emotion,match_corr,n_identical\n"
+               "fer0000000.png,Training,0,0.99,1\nfer0000001.png,Training,6,0.98,2\n"
+               "fer0000002.png,PublicTest,3,0.97,1\nfer0000003.png,PrivateTest,1,0.99,1\n")
+    ds = load_dataset("fer2013", tmp_path)         # no fer2013.csv: the images form
+    assert ds.info["form"] == "images" and ds.image_family == "fer2013-images"
+    m = ds.manifest
+    assert m["label"].tolist() == ["anger", "neutral", "happiness", "disgust"]
+    assert m["split"].tolist() == ["train", "train", "val", "test"]
+    assert m.at[2, "path"] == "ferplus/FER2013Valid/fer0000002.png"
+    assert m["n_identical"].tolist() == [1, 2, 1, 1]
+    assert ds.read_image(3).shape == (1, 48, 48)
