@@ -20,3 +20,13 @@ def test_ferplus_majority_counts_match_the_published_ones():
             (train, val, test), label
     assert len(ds) == sum(map(sum, PUBLISHED.values()))
     assert ds.image_family == "fer2013-images" and ds.official_val
+
+
+@pytest.mark.realdata
+def test_fer2013_labels_for_the_same_images():
+    # README: 28,558 / 3,579 / 3,573 images in FER2013Train / Valid / Test, all labelled.
+    ds = load_dataset("fer2013")
+    assert ds.info["form"] == "images"
+    assert ds.manifest["split"].value_counts().to_dict() == {"train": 28558, "val": 3579,
+                                                             "test": 3573}
+    assert set(ds.manifest["label"]) == set(ds.classes)
