@@ -21,6 +21,9 @@ same unit. A geometric baseline: it sees shape, never texture.
 """
 from __future__ import annotations
 
+import os
+import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -106,6 +109,8 @@ node {
 
 def import_mediapipe():
     """mediapipe of the pinned version, or an ImportError naming the extra."""
+    # MediaPipe's C++ logging (glog) prints a line per graph start unless told otherwise.
+    os.environ.setdefault("GLOG_minloglevel", "2")
     try:
         import mediapipe
     except ImportError as e:
@@ -117,6 +122,15 @@ def import_mediapipe():
                           f"{mediapipe.__version__} (releases after 0.10.14 no longer ship "
                           "the face-mesh model)")
     return mediapipe
+
+
+@contextmanager
+def quiet_protobuf():
+    """Silence the protobuf deprecation warning mediapipe 0.10.14 triggers on every call."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="SymbolDatabase.GetPrototype",
+                                category=UserWarning)
+        yield
 
 
 def geometry_features(landmarks: np.ndarray) -> np.ndarray:
@@ -163,7 +177,8 @@ class FaceMeshLandmarks:
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
         h, w = rgb.shape[:2]
-        out = self._graph.process({"image": np.ascontiguousarray(rgb), "roi": self._roi})
+        with quiet_protobuf():
+            out = self._graph.process({"image": np.ascontiguousarray(rgb), "roi": self._roi})
         if out.landmarks is None:
             raise RuntimeError("MediaPipe face-mesh graph returned no landmarks")
         pts = np.array([(p.x, p.y, p.z) for p in out.landmarks.landmark], dtype=np.float64)

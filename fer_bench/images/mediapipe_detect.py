@@ -65,7 +65,10 @@ def detect_face_mediapipe(image, spec: dict | None = None) -> FaceDetection | No
     p = {**MEDIAPIPE_DEFAULTS, **(spec or {})}
     rgb = rgb_array(image)
     h, w = rgb.shape[:2]
-    result = _detector(p["model"], float(p["min_confidence"])).process(rgb)
+    from fer_bench.encoders.facemesh import quiet_protobuf
+
+    with quiet_protobuf():
+        result = _detector(p["model"], float(p["min_confidence"])).process(rgb)
     if not result.detections:
         return None
     best = max(result.detections, key=lambda d: d.score[0])
