@@ -1,0 +1,98 @@
+"""``fer-bench extract`` and ``fer-bench cache ls | verify | clear``."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import fer_bench.datasets.registry as registry
+from features_support import TinyEncoder, png_dataset, write_images
+from fer_bench.cli import main
+from fer_bench.features.store import FeatureStore
+
+ENCODER = "features_support:tiny_encoder"
+
+
+@pytest.fixture
+def dataset(tmp_path, monkeypatch):
+    write_images(tmp_path / "img", 12)
+    ds = png_dataset(tmp_path / "img")
+    monkeypatch.setattr(registry, "load_dataset", lambda spec, root=None: ds)
+    return ds
+
+
+def _run(*args, input=None):
+    result = CliRunner().invoke(main, list(args), input=input)
+    return result
+
+
+def _extract(cache, *more):
+    return _run("extract", "--encoder", ENCODER, "--dataset", "tiny-pngs", "--cache-dir",
+                str(cache), "--workers", "0", "--batch-size", "4", "--device", "cpu", *more)
+
+
+def test_extract_then_hit_without_loading_weights(tmp_path, dataset):
+    first = _extract(tmp_path)
+    assert first.exit_code == 0, first.output
+    assert "tiny-pngs/train: 9 x 8  extracted" in first.output
+    assert "tiny-pngs/test: 3 x 8  extracted" in first.output
+    assert "encoder weights loaded: yes" in first.output
+    second = _extract(tmp_path)
+    assert second.exit_code == 0, second.output
+    assert second.output.count("cached") == 2 and "encoder weights loaded: no" in second.output
+    store = FeatureStore(tmp_path / "features")
+    assert store.lookup(TinyEncoder().info, dataset.subset("test")) is not None
+
+
+def test_extract_one_split_and_cache_dir_from_environment(tmp_path, dataset, monkeypatch):
+    monkeypatch.setenv("FER_BENCH_CACHE", str(tmp_path / "env"))
+    result = _run("extract", "--encoder", ENCODER, "--dataset", "tiny-pngs", "--split",
+                  "test", "--workers", "0", "--device", "cpu")
+    assert result.exit_code == 0, result.output
+    assert "tiny-pngs/test" in result.output and "tiny-pngs/train" not in result.output
+    store = FeatureStore(tmp_path / "env" / "features")
+    assert store.lookup(TinyEncoder().info, dataset.subset("test")) is not None
+    assert store.lookup(TinyEncoder().info, dataset.subset("train")) is None
+
+
+def test_extract_reports_unknown_encoder_cleanly(tmp_path, dataset):
+    result = _run("extract", "--encoder", "no-such-encoder", "--dataset", "tiny-pngs",
+                  "--cache-dir", str(tmp_path))
+    assert result.exit_code == 1 and "unknown encoder 'no-such-encoder'" in result.output
+
+
+def test_cache_ls_verify_and_clear(tmp_path, dataset):
+    assert _run("cache", "ls", "--cache-dir", str(tmp_path)).output.startswith("no cached")
+    assert _extract(tmp_path).exit_code == 0
+    listing = _run("cache", "ls", "--cache-dir", str(tmp_path)).output.splitlines()
+    assert listing[0].split()[:4] == ["key", "encoder", "dataset", "splits"]
+    rows = sorted(line.split()[1:5] for line in listing[1:])
+    assert rows == [["tiny@1", "tiny-pngs", "test", "3"], ["tiny@1", "tiny-pngs", "train", "9"]]
+
+    ok = _run("cache", "verify", "--cache-dir", str(tmp_path))
+    assert ok.exit_code == 0 and "2 of 2 entries valid" in ok.output
+    store = FeatureStore(tmp_path / "features")
+    bad = store.lookup(TinyEncoder().info, dataset.subset("train"))
+    X = np.array(bad.X)
+    X[0, 0] = np.inf
+    np.save(bad.path / "features.npy", X)
+    report = _run("cache", "verify", "--cache-dir", str(tmp_path))
+    assert report.exit_code == 1 and f"BAD {bad.key[:12]}" in report.output
+    assert "non-finite" in report.output and "1 of 2 entries valid" in report.output
+    fixed = _run("cache", "verify", "--fix", "--cache-dir", str(tmp_path))
+    assert fixed.exit_code == 0 and "(removed)" in fixed.output
+    assert "1 of 1 entries valid" in _run("cache", "verify", "--cache-dir", str(tmp_path)).output
+
+    kept = _run("cache", "clear", "--encoder", "other", "--yes", "--cache-dir", str(tmp_path))
+    assert "removed 0 entries" in kept.output
+    aborted = _run("cache", "clear", "--cache-dir", str(tmp_path), input="n\n")
+    assert aborted.exit_code == 1 and len(_listed(tmp_path)) == 1
+    cleared = _run("cache", "clear", "--dataset", "tiny-pngs", "--cache-dir", str(tmp_path),
+                   input="y\n")
+    assert cleared.exit_code == 0 and "removed 1 entries" in cleared.output
+    assert _listed(tmp_path) == []
+
+
+def _listed(cache):
+    from fer_bench.features.catalogue import stored_items
+    return stored_items(FeatureStore(cache / "features"))
