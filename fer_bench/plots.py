@@ -4,7 +4,8 @@
   side by side, bar = mean score, whiskers = 95% bootstrap interval, a dashed tick at
   chance (1 / number of classes, the mean class accuracy of a constant guess);
 - :func:`cross_heatmap`: one figure per encoder and pair protocol: source x target
-  matrix of the score, each cell annotated.
+  matrix of the score, each cell annotated (interval, class count), the in-domain
+  diagonal outlined.
 """
 from __future__ import annotations
 
@@ -28,6 +29,17 @@ _LABEL = {"mean_class_accuracy": "mean class accuracy (%)", "accuracy": "accurac
 def _marks(row: pd.Series) -> str:
     return ((TEST_SELECTED_MARK if row["test_selected"] else "")
             + (OVERLAP_MARK if row["pretraining_overlap"] else ""))
+
+
+def _footnote(fig, rows: pd.DataFrame) -> None:
+    """Explain the stamps that appear in the figure."""
+    notes = []
+    if rows["test_selected"].any():
+        notes.append(f"{TEST_SELECTED_MARK} selected on the test split")
+    if (rows["pretraining_overlap"] != "").any():
+        notes.append(f"{OVERLAP_MARK} encoder pre-trained on this data")
+    if notes:
+        fig.text(0.01, 0.01, "; ".join(notes), fontsize=7, color="dimgrey")
 
 
 def bar_chart(rows: pd.DataFrame, title: str, path: Path,
@@ -61,7 +73,8 @@ def bar_chart(rows: pd.DataFrame, title: str, path: Path,
     ax.set_ylabel(_LABEL.get(metric, metric))
     ax.set_title(title)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    _footnote(fig, rows)
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
@@ -85,13 +98,17 @@ def cross_heatmap(rows: pd.DataFrame, title: str, path: Path,
         text += f"\n{r['n_classes']} cls"
         ax.text(j, i, text, ha="center", va="center", fontsize=8,
                 color="white" if r["mean"] < 0.6 else "black")
+        if r["source"] == r["dataset"]:  # in-domain reference cell
+            ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, lw=2,
+                                       edgecolor="white"))
     ax.set_xticks(range(len(targets)), targets, rotation=30, ha="right")
     ax.set_yticks(range(len(sources)), sources)
     ax.set_xlabel("target (scored on)")
     ax.set_ylabel("source (probe fitted on)")
     ax.set_title(title, fontsize=10)
     fig.colorbar(image, ax=ax, label=_LABEL.get(metric, metric))
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    _footnote(fig, rows)
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path

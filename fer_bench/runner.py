@@ -17,14 +17,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import pandas as pd
 
 from fer_bench.datasets import load_dataset
 from fer_bench.datasets.base import Dataset
 from fer_bench.encoder import Encoder
-from fer_bench.protocols.base import Protocol, Task, get_protocol
+from fer_bench.protocols.base import Protocol, Task, protocol_from_spec
 from fer_bench.protocols.context import DEFAULT_SEEDS, RunContext
 from fer_bench.records.io import read_record, record_path, write_record
 from fer_bench.records.migrate import RecordSchemaError
@@ -66,12 +66,14 @@ def resolve_device(device: str | None) -> str:
     return device
 
 
-def plan(protocols: Sequence[Protocol], datasets: Sequence[str] | None) -> list[tuple[Protocol, Task]]:
+def plan(protocols: Sequence[Protocol],
+         datasets: Sequence[str] | None) -> list[tuple[Protocol, Task]]:
     """Every (protocol, task) to consider; protocols without datasets use their defaults."""
     return [(p, t) for p in protocols for t in p.tasks(list(datasets or p.default_datasets()))]
 
 
-def stale_reason(record: ResultRecord, protocol: Protocol, task: Task, ctx: RunContext) -> str | None:
+def stale_reason(record: ResultRecord, protocol: Protocol, task: Task,
+                 ctx: RunContext) -> str | None:
     """Why an existing record does not answer the current request (None: it does)."""
     info = ctx.encoder.info
     if record.encoder.get("weights_digest") != info.weights_digest:
@@ -115,10 +117,13 @@ def run_benchmark(encoders: Sequence[str | Encoder], protocols: Sequence[str | P
                   cache_dir: str | Path | None = None, device: str | None = "auto",
                   seeds: Sequence[int] = DEFAULT_SEEDS, progress: bool = True,
                   weights: dict[str, str] | None = None, batch_size: int = 64,
-                  num_workers: int | None = None, store=None) -> list[RunEntry]:
+                  num_workers: int | None = None, store=None,
+                  load: Callable[[str], Dataset] | None = None) -> list[RunEntry]:
     """Run ``protocols`` for ``encoders`` on ``datasets`` (default: generated presets),
     writing one record per task under ``results_dir``; see the module doc for
-    ``overwrite``. Encoders are registry specs or :class:`Encoder` objects."""
+    ``overwrite``. Encoders are registry specs or :class:`Encoder` objects; ``store``
+    (default: the feature store under the cache dir) and ``load`` (dataset spec ->
+    Dataset; default: the registry, each spec loaded once) can be replaced."""
     if overwrite not in OVERWRITE_MODES:
         raise ValueError(f"overwrite must be one of {OVERWRITE_MODES}, got {overwrite!r}")
     if not encoders or not protocols:
@@ -127,10 +132,10 @@ def run_benchmark(encoders: Sequence[str | Encoder], protocols: Sequence[str | P
     from fer_bench.paths import cache_dir as resolve_cache
 
     device = resolve_device(device)
-    protocols = [get_protocol(p) if isinstance(p, str) else p for p in protocols]
+    protocols = [protocol_from_spec(p) if isinstance(p, str) else p for p in protocols]
     planned = plan(protocols, datasets)
     store = store or FeatureStore(resolve_cache(cache_dir) / "features")
-    load = DatasetCache(data_root)
+    load = load or DatasetCache(data_root)
     entries: list[RunEntry] = []
     bar = _bar(len(planned) * len(encoders), progress)
     for spec in encoders:

@@ -138,3 +138,40 @@ def get_protocol(name: str, **options: Any) -> Protocol:
     if name not in _REGISTRY:
         raise ProtocolError(f"unknown protocol {name!r}; known: {', '.join(sorted(_REGISTRY))}")
     return _REGISTRY[name](**options)
+
+
+def _coerce(spec: str, key: str, text: str, default: Any) -> Any:
+    """A config value from its command-line text, typed after the field's default."""
+    try:
+        if isinstance(default, bool):
+            if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError(f"not a boolean: {text!r}")
+            return text.lower() in ("true", "1", "yes")
+        if isinstance(default, (int, float, str)):
+            return type(default)(text)
+        if isinstance(default, tuple) or default is None:  # sequences are /-separated
+            kind = type(default[0]) if default else str
+            return tuple(kind(v) for v in text.split("/") if v)
+    except ValueError as e:
+        raise ProtocolError(f"protocol spec {spec!r}: bad value for {key} ({e})") from None
+    raise ProtocolError(f"protocol spec {spec!r}: option {key} cannot be set from text")
+
+
+def protocol_from_spec(spec: str) -> Protocol:
+    """``NAME`` or ``NAME:key=value,key=value`` (sequences /-separated), as datasets:
+    e.g. ``cross-dataset:probe=knn,k=10`` or ``linear:Cs=0.1/1/10``."""
+    name, _, rest = spec.partition(":")
+    _load_builtins()
+    if name not in _REGISTRY:
+        raise ProtocolError(f"unknown protocol {name!r}; known: {', '.join(sorted(_REGISTRY))}")
+    defaults = {f.name: getattr(_REGISTRY[name].Config(), f.name)
+                for f in fields(_REGISTRY[name].Config)}
+    options = {}
+    for item in filter(None, rest.split(",")):
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or key not in defaults:
+            raise ProtocolError(f"protocol spec {spec!r}: expected key=value with key one of "
+                                f"{sorted(defaults)}, got {item!r}")
+        options[key] = _coerce(spec, key, text.strip(), defaults[key])
+    return get_protocol(name, **options)

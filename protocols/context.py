@@ -79,10 +79,9 @@ class LabelledSplit:
 
 @dataclass
 class TaskLog:
-    """What one protocol task consumed: feature-store keys and seconds spent getting
-    features (extraction on a miss, loading on a hit)."""
+    """Seconds one protocol task spent getting features (extraction on a store miss,
+    loading on a hit; nothing when an earlier task of the run already read them)."""
     extract_s: float = 0.0
-    feature_keys: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -136,8 +135,6 @@ class RunContext:
         part, feats = self._features[key]
         for log in self._logs:
             log.extract_s += time.perf_counter() - start
-            if feats.key not in log.feature_keys:
-                log.feature_keys.append(feats.key)
         return part, feats
 
     def split(self, spec: str, split: str, classes: tuple[str, ...],

@@ -84,6 +84,12 @@ def _dataset_refs(ctx: RunContext, ev: Evaluation) -> list[DatasetRef]:
     return refs
 
 
+def _feature_keys(ev: Evaluation) -> list[str]:
+    """Store keys of the features behind every part used (pooled parts join theirs)."""
+    keys = [k for p in ev.parts for k in p.feature_key.split("+")]
+    return list(dict.fromkeys(keys))
+
+
 def predictions_frame(ev: Evaluation) -> pd.DataFrame:
     """Per-sample predictions, one row per (seed, scored item), class names spelled out."""
     names = np.asarray(ev.class_set, dtype=object)
@@ -128,7 +134,7 @@ def build_record(protocol, ctx: RunContext, ev: Evaluation, log: TaskLog,
                  "probe_s": round(max(total_s - log.extract_s, 0.0), 3),
                  "total_s": round(total_s, 3)},
         environment=describe_environment(ctx.device),
-        feature_keys=list(log.feature_keys),
+        feature_keys=_feature_keys(ev),
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
     return record, predictions_frame(ev)

@@ -8,35 +8,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fer_bench.records import (SCHEMA_VERSION, DatasetRef, Flags, MetricSummary, RecordKey,
-                               RecordSchemaError, ResultRecord, find_record_files, pair_target,
+from fer_bench.records import (SCHEMA_VERSION, Flags, MetricSummary, RecordKey,
+                               RecordSchemaError, find_record_files, pair_target,
                                read_predictions, read_record, record_path, split_pair,
                                write_record)
 from fer_bench.records.io import predictions_path, safe_name
+from protocol_fakes import make_record
 
 FIXTURES = Path(__file__).parent / "fixtures" / "records"
-
-
-def make_record(target="synth-wild", recall_nan=False) -> ResultRecord:
-    return ResultRecord(
-        encoder={"name": "my_pkg.enc:make", "revision": "v2", "weights_digest": "abc"},
-        protocol="linear", protocol_version=3, config={"Cs": [0.1, 1.0], "n_boot": 1000},
-        target=target,
-        datasets=[DatasetRef("synth-wild", "eval", "d" * 64, "synth-wild",
-                             {"train": 90, "val": 10, "test": 30})],
-        class_set=["neutral", "happiness"], seeds=[0, 1],
-        metrics={"mean_class_accuracy": MetricSummary(0.75, 0.05, (0.7, 0.8), (0.6, 0.9)),
-                 "accuracy": MetricSummary(0.8, 0.0, (0.8, 0.8), (0.7, 0.9)),
-                 "macro_f1": MetricSummary(0.7, 0.1, (0.6, 0.8), None)},
-        per_seed=[{"seed": 0, "metrics": {"accuracy": 0.8}, "hyperparameters": {"C": 0.1}}],
-        per_class_recall={"neutral": 0.5, "happiness": math.nan if recall_nan else 1.0},
-        confusion=[[5, 5], [0, 20]],
-        class_counts={"synth-wild/test": {"neutral": 10, "happiness": 20}},
-        dropped_labels={"synth-wild/train": {"": 3}},
-        hyperparameters={"C": [0.1, 1.0]},
-        flags=Flags(test_selected=True, pretraining_overlap=("synth-wild",)),
-        timings={"extract_s": 1.0, "probe_s": 2.0, "total_s": 3.0},
-        environment={"python": "3.11"}, feature_keys=["k1", "k2"], created="2026-01-01T00:00:00+00:00")
 
 
 def test_round_trip_keeps_every_field(tmp_path):

@@ -26,7 +26,8 @@ def _weights(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--weights", "weights", multiple=True, metavar="ENCODER=PATH",
               help="Weights file for one encoder (repeatable).")
 @click.option("--protocol", "protocols", multiple=True, required=True,
-              help="Protocol name (repeatable): linear, knn, cross-dataset, ...")
+              help="Protocol (repeatable): linear, knn, cross-dataset, ...; options as "
+                   "NAME:key=value,... e.g. cross-dataset:probe=knn, linear:Cs=0.1/1/10.")
 @click.option("--dataset", "datasets", multiple=True,
               help="Dataset spec (repeatable); default: the generated presets.")
 @click.option("--data-root", type=click.Path(file_okay=False, path_type=Path),

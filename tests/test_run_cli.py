@@ -1,0 +1,60 @@
+"""End to end: ``fer-bench run`` on tiny generated presets with the pixels encoder, then
+``leaderboard`` and ``plot`` on what it wrote."""
+from __future__ import annotations
+
+import pandas as pd
+from click.testing import CliRunner
+
+from fer_bench.cli import main
+from fer_bench.records import load_records
+
+WILD, LAB = "synth-wild:n=100,size=32", "synth-lab:n=112,size=32"
+# One C keeps the probe quick; the sweep itself is tested with the probe.
+PROTOCOLS = ["linear:Cs=1", "knn", "cross-dataset:Cs=1"]
+
+
+def invoke(*args):
+    result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def run_args(tmp_path, encoder="pixels"):
+    args = ["run", "--encoder", encoder, "--dataset", WILD, "--dataset", LAB,
+            "--results-dir", tmp_path / "records", "--cache-dir", tmp_path / "cache",
+            "--seed", 0, "--seed", 1, "--device", "cpu", "--quiet"]
+    for p in PROTOCOLS:
+        args += ["--protocol", p]
+    return args
+
+
+def test_run_then_rerun_then_leaderboard_and_plots(tmp_path):
+    output = invoke(*run_args(tmp_path))
+    assert "8 record(s) computed, 0 kept" in output
+    records = load_records(tmp_path / "records")
+    assert sorted((r.protocol, r.target) for r in records) == sorted(
+        [("linear", WILD), ("linear", LAB), ("knn", WILD), ("knn", LAB)]
+        + [("cross-dataset", f"{s}__to__{t}") for s in (WILD, LAB) for t in (WILD, LAB)])
+    for r in records:
+        assert r.encoder["name"] == "pixels" and r.seeds == [0, 1]
+        assert r.flags.test_selected is False and r.flags.pretraining_overlap == ()
+        assert 0 <= r.headline.mean <= 1 and r.feature_keys
+        assert (tmp_path / "records" / "pixels" / "grey24").is_dir()
+
+    # Same command again, with an encoder whose weights explode if loaded: all kept.
+    rerun = invoke(*run_args(tmp_path, encoder="protocol_fakes:exploding_pixels"))
+    assert "0 record(s) computed, 8 kept" in rerun
+
+    board = invoke("leaderboard", "--results-dir", tmp_path / "records",
+                   "--out", tmp_path / "board")
+    assert "| pixels@grey24 |" in board
+    wide = pd.read_csv(tmp_path / "board" / "leaderboard_wide.csv", index_col=0)
+    assert list(wide.index) == ["pixels@grey24"] and wide.shape[1] == 8
+    long = pd.read_csv(tmp_path / "board" / "leaderboard_long.csv")
+    assert len(long) == 8 * 3
+
+    plots = invoke("plot", "--results-dir", tmp_path / "records", "--out", tmp_path / "plots")
+    names = sorted(p.name for p in (tmp_path / "plots").iterdir())
+    assert names == ["bars_knn-v1.png", "bars_linear-v1.png",
+                     "cross_pixels@grey24_cross-dataset-v1.png"]
+    assert plots.count("wrote") == 3

@@ -1,0 +1,102 @@
+"""``run_benchmark``'s overwrite modes; existing records are judged before any encoder
+weights or features are touched."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fer_bench.protocols.base import get_protocol
+from fer_bench.runner import run_benchmark
+from fer_bench.vocabulary import BASIC7
+from protocol_fakes import ArrayStore, NeverBuilt, blob_dataset
+
+
+class RefusingStore:
+    """A feature store that must not be asked for anything."""
+
+    def get(self, *args, **kwargs):
+        raise AssertionError("features were requested")
+
+
+@pytest.fixture
+def datasets():
+    return {"a": blob_dataset("a", BASIC7, {"train": 4, "val": 1, "test": 2}),
+            "b": blob_dataset("b", BASIC7, {"train": 4, "val": 1, "test": 2}, seed=1)}
+
+
+def run(tmp_path, datasets, overwrite="missing", store=None, encoder=None, seeds=(0,),
+        protocols=("knn",)):
+    return run_benchmark([encoder or NeverBuilt()], list(protocols), ["a", "b"],
+                         results_dir=tmp_path, overwrite=overwrite, seeds=seeds,
+                         progress=False, store=store or ArrayStore(), load=datasets.__getitem__,
+                         device="cpu")
+
+
+def statuses(entries):
+    return {e.target: e.status for e in entries}
+
+
+def test_missing_keeps_current_records_without_touching_encoder_or_features(tmp_path, datasets):
+    first = run(tmp_path, datasets)
+    assert statuses(first) == {"a": "computed", "b": "computed"}
+    before = {e.path: e.path.read_bytes() for e in first}
+    second = run(tmp_path, datasets, store=RefusingStore())  # NeverBuilt raises on build
+    assert statuses(second) == {"a": "kept", "b": "kept"}
+    assert {e.path: e.path.read_bytes() for e in second} == before
+    assert [e.record.headline for e in second] == [e.record.headline for e in first]
+
+
+def test_missing_recomputes_stale_and_unreadable_records(tmp_path, datasets):
+    first = run(tmp_path, datasets)
+    first[0].path.write_text("{ truncated")
+    entries = run(tmp_path, datasets, seeds=(0, 1))  # b: written with other seeds
+    assert statuses(entries) == {"a": "computed", "b": "computed"}
+    assert json.loads(first[1].path.read_text())["seeds"] == [0, 1]
+
+
+@pytest.mark.parametrize("change, reason", [
+    (lambda: {"seeds": (3,)}, "seeds"),
+    (lambda: {"encoder": NeverBuilt(digest="other")}, "other weights"),
+    (lambda: {"protocols": (get_protocol("knn", k=3),)}, "another protocol config"),
+])
+def test_never_keeps_stale_records_and_says_why(tmp_path, datasets, change, reason):
+    run(tmp_path, datasets)
+    entries = run(tmp_path, datasets, overwrite="never", store=RefusingStore(), **change())
+    assert statuses(entries) == {"a": "kept-stale", "b": "kept-stale"}
+    assert all(reason in e.note for e in entries)
+
+
+def test_missing_notices_a_changed_dataset(tmp_path, datasets):
+    run(tmp_path, datasets)
+    datasets["b"] = blob_dataset("b", BASIC7, {"train": 5, "val": 1, "test": 2}, seed=1)
+    entries = run(tmp_path, datasets, overwrite="never", store=RefusingStore())
+    assert statuses(entries) == {"a": "kept", "b": "kept-stale"}
+    assert "dataset b changed" in entries[1].note
+    assert statuses(run(tmp_path, datasets)) == {"a": "kept", "b": "computed"}
+
+
+def test_never_keeps_unreadable_files(tmp_path, datasets):
+    first = run(tmp_path, datasets)
+    first[0].path.write_text("[]")
+    entries = run(tmp_path, datasets, overwrite="never", store=RefusingStore())
+    assert statuses(entries) == {"a": "kept-stale", "b": "kept"}
+    assert entries[0].record is None and "unreadable" in entries[0].note
+    assert first[0].path.read_text() == "[]"
+
+
+def test_always_recomputes_current_records(tmp_path, datasets):
+    run(tmp_path, datasets)
+    store = ArrayStore()
+    assert statuses(run(tmp_path, datasets, overwrite="always", store=store)) == {
+        "a": "computed", "b": "computed"}
+    assert len(store.calls) == 4  # train and test of both datasets
+
+
+def test_bad_overwrite_mode_and_bad_protocol_fail_before_any_work(tmp_path, datasets):
+    with pytest.raises(ValueError, match="overwrite must be one of"):
+        run(tmp_path, datasets, overwrite="sometimes", store=RefusingStore())
+    with pytest.raises(ValueError, match="at least two datasets"):
+        run_benchmark([NeverBuilt()], ["knn", "cross-dataset"], ["a"], results_dir=tmp_path,
+                      store=RefusingStore(), load=datasets.__getitem__, progress=False)
+    assert not any(tmp_path.iterdir())
