@@ -1,6 +1,114 @@
-"""(commands are added by their issue)"""
+"""``fer-bench pretrain`` (train CRS-CONT or a baseline) and ``fer-bench export-encoder``
+(export a saved checkpoint). Thin wrappers over :mod:`fer_bench.pretrain`."""
+from __future__ import annotations
+
+from pathlib import Path
+
 import click
+
+from fer_bench.pretrain.losses import METHODS
+
+_DEFAULT_SHARD_MB = 16.0
+# Bad input (unknown dataset or split, existing run, changed settings on resume, bad
+# checkpoint): a one-line message, not a traceback. DatasetError, RunExists and
+# CheckpointError derive from these.
+_USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError)
+
+
+@click.command("pretrain")
+@click.option("--method", type=click.Choice(METHODS), default="crs-cont", show_default=True)
+@click.option("--data", "data", multiple=True, required=True, metavar="SPEC",
+              help="NAME[:key=value,...][:SPLIT[+SPLIT]] or PACK.npz.xz[:SPLIT]; repeat to "
+                   "mix datasets (default split: train).")
+@click.option("--out", type=click.Path(path_type=Path), required=True,
+              help="Run folder: config.json, train_log.jsonl, checkpoint.pt.")
+@click.option("--data-root", type=click.Path(path_type=Path), default=None,
+              help="Folder holding real datasets (default: $FER_BENCH_DATA).")
+@click.option("--epochs", type=int, default=100, show_default=True)
+@click.option("--batch-size", type=int, default=128, show_default=True,
+              help="Images per step (two views each), over all processes.")
+@click.option("--lr", type=float, default=0.5, show_default=True)
+@click.option("--momentum", type=float, default=0.9, show_default=True)
+@click.option("--weight-decay", type=float, default=1e-4, show_default=True)
+@click.option("--lr-step", type=int, default=20, show_default=True,
+              help="Multiply the learning rate by --lr-gamma every this many epochs.")
+@click.option("--lr-gamma", type=float, default=0.5, show_default=True)
+@click.option("--warmup-epochs", type=float, default=0.0, show_default=True)
+@click.option("--input-size", type=int, default=112, show_default=True,
+              help="Network input in pixels (224 reproduces the paper).")
+@click.option("--stored-size", type=int, default=None,
+              help="Size images are kept at in memory (default: the input size).")
+@click.option("--clean-baselines", is_flag=True,
+              help="SimCLR / SupCon without the coarse CE and instance terms that the "
+                   "official script adds to every method.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:1 ...")
+@click.option("--amp", type=click.Choice(["auto", "bf16", "off"]), default="auto",
+              show_default=True, help="auto: bf16 autocast on CUDA only.")
+@click.option("--compile", "compile_", is_flag=True, help="torch.compile the network.")
+@click.option("--time-budget-min", type=float, default=None,
+              help="Stop (checkpointed, exportable) after this many minutes of training.")
+@click.option("--max-steps", type=int, default=None, help="Stop after this many steps.")
+@click.option("--log-every", type=int, default=20, show_default=True)
+@click.option("--checkpoint-every-min", type=float, default=5.0, show_default=True)
+@click.option("--workers", type=int, default=None, help="Image decoding threads.")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar (default: when stderr is a terminal).")
+@click.option("--resume", is_flag=True, help="Continue the run in --out.")
+@click.option("--overwrite", is_flag=True, help="Replace the run in --out.")
+@click.option("--export", "export_to", type=click.Path(path_type=Path), default=None,
+              help="After training, export the encoder here (e.g. "
+                   "encoders/weights/crs-cont-<revision>).")
+@click.option("--revision", default=None, help="Revision recorded in the export "
+              "(default: <method>-<input size>-e<epochs>).")
+@click.option("--shard-mb", type=float, default=None,
+              help=f"Split the export into files of at most this many MiB "
+                   f"(shipped weights use {_DEFAULT_SHARD_MB:g}).")
+def pretrain_command(export_to, revision, shard_mb, compile_, **options) -> None:
+    """Pre-train a ResNet-18 with CRS-CONT (or SimCLR / SupCon / supervised) on any mix of
+    datasets. Runs under torchrun for several devices (one process per device)."""
+    from fer_bench.pretrain.export import export_result
+    from fer_bench.pretrain.trainer import TrainConfig, train
+
+    options["data_root"] = str(options["data_root"]) if options["data_root"] else None
+    try:
+        cfg = TrainConfig(**{**options, "out": str(options["out"]), "compile": compile_})
+        result = train(cfg)
+    except _USER_ERRORS as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"{result.stop_reason}: {result.steps} steps ({result.epochs_run:.2f} epochs) in "
+               f"{result.elapsed_s:.0f}s, last {result.images_per_s:.0f} images/s; run in "
+               f"{result.out}")
+    if export_to is not None and _is_main_process():
+        revision = revision or f"{cfg.method}-{cfg.input_size}-e{result.epochs_run:g}"
+        files = export_result(result, export_to, revision, shard_mb)
+        click.echo(f"exported {len(files)} file(s) to {export_to} (revision {revision})")
+
+
+@click.command("export-encoder")
+@click.argument("checkpoint", type=click.Path(exists=True, path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), required=True)
+@click.option("--revision", required=True)
+@click.option("--shard-mb", type=float, default=None)
+def export_command(checkpoint: Path, out: Path, revision: str, shard_mb: float | None) -> None:
+    """Export the encoder of a pre-training CHECKPOINT (a run folder or its checkpoint.pt)."""
+    from fer_bench.pretrain.checkpoint import CHECKPOINT_NAME
+    from fer_bench.pretrain.export import export_checkpoint
+
+    if checkpoint.is_dir():
+        checkpoint = checkpoint / CHECKPOINT_NAME
+    try:
+        files = export_checkpoint(checkpoint, out, revision, shard_mb)
+    except _USER_ERRORS as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"exported {len(files)} file(s) to {out} (revision {revision})")
+
+
+def _is_main_process() -> bool:
+    import os
+    return int(os.environ.get("RANK", "0")) == 0
 
 
 def register(main: click.Group) -> None:
-    pass
+    main.add_command(pretrain_command)
+    main.add_command(export_command)
