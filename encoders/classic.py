@@ -51,7 +51,8 @@ class PerImageDescriptor(nn.Module):
         return torch.from_numpy(out).to(x.device)
 
 
-def lbp_histograms(image: np.ndarray, points: int = 8, radius: float = 2, grid: int = 7) -> np.ndarray:
+def lbp_histograms(image: np.ndarray, points: int = 8, radius: float = 2,
+                   grid: int = 7) -> np.ndarray:
     """Concatenated L1-normalised non-rotation-invariant uniform LBP histograms of the
     ``grid`` x ``grid`` cells (``np.array_split`` sizes when the side does not divide)."""
     codes = _skimage_feature().local_binary_pattern(image, points, radius, method="nri_uniform")
@@ -64,7 +65,8 @@ def lbp_histograms(image: np.ndarray, points: int = 8, radius: float = 2, grid: 
     return np.concatenate(hists)
 
 
-def hog_descriptor(image: np.ndarray, orientations: int = 9, cell: int = 8, block: int = 2) -> np.ndarray:
+def hog_descriptor(image: np.ndarray, orientations: int = 9, cell: int = 8,
+                   block: int = 2) -> np.ndarray:
     return _skimage_feature().hog(image, orientations=orientations, pixels_per_cell=(cell, cell),
                                   cells_per_block=(block, block), block_norm="L2-Hys",
                                   feature_vector=True)

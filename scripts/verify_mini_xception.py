@@ -10,7 +10,8 @@ Labels: FER2013's own labels (``ferplus/fer2013_original_labels.csv``, matched t
 FERPlus image names), and FERPlus majority labels through fer-bench's adapter (over the
 7 classes the models know; FERPlus' contempt faces are left out).
 
-    FER_BENCH_DATA=/path/holding/ferplus python scripts/verify_mini_xception.py [--encoder pyemotion]
+    FER_BENCH_DATA=/path/holding/ferplus \
+        python scripts/verify_mini_xception.py [--encoder pyemotion]
 """
 from __future__ import annotations
 
@@ -62,7 +63,8 @@ def report(name: str, predicted: np.ndarray, truth: np.ndarray) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--encoder", default="mini-xception", choices=["mini-xception", "pyemotion"])
+    parser.add_argument("--encoder", default="mini-xception",
+                        choices=["mini-xception", "pyemotion"])
     parser.add_argument("--data-root", default=None)
     parser.add_argument("--limit", type=int, default=None, help="first N test faces only")
     args = parser.parse_args()

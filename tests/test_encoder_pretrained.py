@@ -123,7 +123,8 @@ def test_tf_same_max_pool_pads_at_the_end():
     assert torch.nn.functional.max_pool2d(x, 3, 2, padding=1).flatten().tolist() == [5, 7, 13, 15]
     # odd 5x5: output 3, total padding 2 = one before, one after (symmetric)
     y = torch.arange(25.0).view(1, 1, 5, 5)
-    assert mx.MaxPool2dSame(3, 2)(-y).flatten().tolist() == [-0.0, -1, -3, -5, -6, -8, -15, -16, -18]
+    expected = [-0.0, -1, -3, -5, -6, -8, -15, -16, -18]  # -(top-left of each window)
+    assert mx.MaxPool2dSame(3, 2)(-y).flatten().tolist() == expected
 
 
 def keras_separable_conv(x: np.ndarray, depthwise: np.ndarray, pointwise: np.ndarray) -> np.ndarray:
@@ -144,7 +145,8 @@ def test_separable_conv_port_matches_the_keras_definition():
     x = rng.normal(size=(5, 6, 3))
     depthwise, pointwise = rng.normal(size=(3, 3, 3, 1)), rng.normal(size=(1, 1, 3, 4))
     layer = mx.SeparableConv2d(3, 4).double()
-    perm_dw, perm_pw = mx._KERAS_WEIGHTS["depthwise_kernel"][1], mx._KERAS_WEIGHTS["pointwise_kernel"][1]
+    perm_dw = mx._KERAS_WEIGHTS["depthwise_kernel"][1]
+    perm_pw = mx._KERAS_WEIGHTS["pointwise_kernel"][1]
     layer.depthwise.weight.data = torch.from_numpy(depthwise).permute(*perm_dw).contiguous()
     layer.pointwise.weight.data = torch.from_numpy(pointwise).permute(*perm_pw).contiguous()
     with torch.no_grad():
@@ -230,7 +232,8 @@ def test_unknown_layer_option():
 
 # -- real weights (fetched) --------------------------------------------------------------
 needs_pyemotion = pytest.mark.skipif(not fetched(pe.WEIGHTS[0]), reason=(
-    "PyEmotion weights not fetched: FER_BENCH_CACHE=<test cache> fer-bench encoders fetch pyemotion"))
+    "PyEmotion weights not fetched: FER_BENCH_CACHE=<test cache> fer-bench encoders fetch "
+    "pyemotion"))
 needs_mini_xception = pytest.mark.skipif(not fetched(mx.WEIGHTS[0]), reason=(
     "mini-Xception weights not fetched: FER_BENCH_CACHE=<test cache> fer-bench encoders fetch "
     "mini-xception"))

@@ -36,8 +36,8 @@ def make_wheel(folder: Path, files: dict[str, bytes] | None = None) -> Path:
             z.writestr(name, data)
         z.writestr("fakepkg-1.0.dist-info/METADATA",
                    "Metadata-Version: 2.1\nName: fakepkg\nVersion: 1.0\n")
-        z.writestr("fakepkg-1.0.dist-info/WHEEL",
-                   "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        z.writestr("fakepkg-1.0.dist-info/WHEEL", "Wheel-Version: 1.0\nGenerator: test\n"
+                   "Root-Is-Purelib: true\nTag: py3-none-any\n")
         z.writestr("fakepkg-1.0.dist-info/RECORD", "")
     return path
 
