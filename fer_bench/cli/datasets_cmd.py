@@ -16,7 +16,12 @@ def list_datasets() -> None:
 
     for name in dataset_names():
         entry = dataset_entry(name)
-        where = "generated" if entry.generated else f"<data-root>/{entry.default_folder}"
+        if entry.generated:
+            where = "generated"
+        elif entry.default_folder is None:
+            where = f"{name}:/path/to/folder"
+        else:
+            where = f"<data-root>/{entry.default_folder}"
         click.echo(f"{name:18s} {where:28s} {entry.description}")
 
 
