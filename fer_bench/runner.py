@@ -25,7 +25,7 @@ from fer_bench.datasets import load_dataset
 from fer_bench.datasets.base import Dataset
 from fer_bench.encoder import Encoder
 from fer_bench.protocols.base import Protocol, Task, protocol_from_spec
-from fer_bench.protocols.context import DEFAULT_SEEDS, RunContext
+from fer_bench.protocols.context import DEFAULT_SEEDS, RunContext, TaskNotApplicable
 from fer_bench.records.io import read_record, record_path, write_record
 from fer_bench.records.migrate import RecordSchemaError
 from fer_bench.records.schema import RecordKey, ResultRecord
@@ -40,7 +40,7 @@ class RunEntry:
     protocol: str
     target: str
     path: Path
-    status: str                       # "computed", "kept" or "kept-stale"
+    status: str                       # "computed", "kept", "kept-stale", "not-applicable"
     record: ResultRecord | None       # None when kept but unreadable
     note: str = ""
     seconds: float = 0.0
@@ -156,11 +156,16 @@ def run_benchmark(encoders: Sequence[str | Encoder], protocols: Sequence[str | P
                                         record, note))
             else:
                 started = time.perf_counter()
-                record, predictions = protocol.run_task(ctx, task)
-                write_record(record, results_dir, predictions)
-                entries.append(RunEntry(info.name, protocol.name, task.target, path,
-                                        "computed", record,
-                                        seconds=time.perf_counter() - started))
+                try:
+                    record, predictions = protocol.run_task(ctx, task)
+                except TaskNotApplicable as e:
+                    entries.append(RunEntry(info.name, protocol.name, task.target, path,
+                                            "not-applicable", None, str(e)))
+                else:
+                    write_record(record, results_dir, predictions)
+                    entries.append(RunEntry(info.name, protocol.name, task.target, path,
+                                            "computed", record,
+                                            seconds=time.perf_counter() - started))
             if bar is not None:
                 bar.update()
     if bar is not None:

@@ -29,6 +29,11 @@ class ProtocolError(ValueError):
     """A protocol cannot run on the data it was given (message says why and on what)."""
 
 
+class TaskNotApplicable(ProtocolError):
+    """A task with nothing to score for this encoder (e.g. no class of the dataset is
+    unseen by it): the runner writes no record, reports the reason and goes on."""
+
+
 @dataclass(frozen=True)
 class LabelledSplit:
     """One split of one dataset restricted to a class set, features aligned to rows."""
