@@ -117,6 +117,12 @@ def load_source(spec: str, stored_size: int, root: str | Path | None = None,
         return load_packed(Path(name), splits, stored_size, spec=spec)
     from fer_bench.datasets.registry import load_dataset
     ds = load_dataset(f"{name}:{options}" if options else name, root=root)
+    return source_from_dataset(ds, splits, stored_size, spec, workers)
+
+
+def source_from_dataset(ds: Dataset, splits: tuple[str, ...], stored_size: int, spec: str,
+                        workers: int | None = None) -> Source:
+    """Decode the rows of ``splits`` whose label has a coarse group; count the others."""
     ds = select_splits(ds, splits, spec)
     keep = np.array([_coarse_or_none(label) is not None for label in ds.manifest["label"]],
                     dtype=bool)

@@ -37,7 +37,7 @@ def supervised_contrastive(z: torch.Tensor, labels: torch.Tensor,
     Returns the plain mean of ``l_a`` over all V anchors (not divided by sum of weights).
     Every anchor needs at least one positive (its twin view guarantees one).
     """
-    z = z.float()
+    z = z.float() if z.dtype in (torch.float16, torch.bfloat16) else z
     n = z.shape[0]
     self_mask = torch.eye(n, dtype=torch.bool, device=z.device)
     logits = (z @ z.T / temperature).masked_fill(self_mask, float("-inf"))
