@@ -148,25 +148,24 @@ def test_pins_are_validated():
 
 def test_cli_lists_and_fetches_from_a_local_archive(tmp_path, monkeypatch):
     monkeypatch.setitem(fetch_mod._DECLARED, "fake-enc", (pin(),))
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("FER_BENCH_CACHE", str(cache))  # where the encoders will look
     runner = CliRunner()
-    cache = str(tmp_path / "cache")
-    listing = runner.invoke(main, ["encoders", "fetch", "--cache-dir", cache])
+    listing = runner.invoke(main, ["encoders", "fetch"])
     assert listing.exit_code == 0, listing.output
     assert any(line.split()[:2] == ["fake-enc", "-"] for line in listing.output.splitlines())
     assert {"pyemotion", "mini-xception", "dlib-face"} <= {
         line.split()[0] for line in listing.output.splitlines()}
 
     archive = make_wheel(tmp_path)
-    result = runner.invoke(main, ["encoders", "fetch", "fake-enc", "--from", str(archive),
-                                  "--cache-dir", cache])
+    result = runner.invoke(main, ["encoders", "fetch", "fake-enc", "--from", str(archive)])
     assert result.exit_code == 0, result.output
-    assert cached_path(pin(), cache).read_bytes() == PAYLOAD
-    listing = runner.invoke(main, ["encoders", "fetch", "--cache-dir", cache])
+    assert locate(pin()) == cache / "weights" / "fake-enc" / "weights.bin"
+    listing = runner.invoke(main, ["encoders", "fetch"])
     assert any(line.split()[:2] == ["fake-enc", "fetched"] for line in listing.output.splitlines())
 
 
-def test_cli_rejects_unknown_names(tmp_path):
-    result = CliRunner().invoke(main, ["encoders", "fetch", "no-such-encoder",
-                                       "--cache-dir", str(tmp_path)])
+def test_cli_rejects_unknown_names():
+    result = CliRunner().invoke(main, ["encoders", "fetch", "no-such-encoder"])
     assert result.exit_code != 0
     assert "no fetchable weights for no-such-encoder" in result.output
