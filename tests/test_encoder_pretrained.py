@@ -225,6 +225,13 @@ def test_keras_file_with_unexpected_layers_is_refused(tmp_path):
         mx.load_keras_weights(path)
 
 
+def test_a_file_that_is_not_hdf5_is_named(tmp_path):
+    path = tmp_path / "emotion_model.hdf5"
+    path.write_bytes(b"<html>rate limited</html>")
+    with pytest.raises(ValueError, match="emotion_model.hdf5: not an HDF5 file"):
+        mx.load_keras_weights(path)
+
+
 def test_unknown_layer_option():
     with pytest.raises(ValueError, match="block4"):
         get_encoder("mini-xception", layer="fc")
@@ -274,7 +281,7 @@ def test_mini_xception_port_reaches_its_published_fer2013_accuracy():
     assert (predicted == truth).mean() > 0.6  # a broken port lands near chance (~0.25)
 
 
-def test_pickle_of_info_is_cheap():
+def test_factory_is_cheap_and_info_pickles():
     """Factories stay cheap: no weights are touched to describe an encoder."""
     enc = get_encoder("mini-xception")
     assert not enc.loaded
