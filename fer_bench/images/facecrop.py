@@ -86,9 +86,13 @@ def align_to_eyes(image: torch.Tensor, detection: FaceDetection) -> tuple[torch.
 
 
 def detect_and_crop(image: torch.Tensor, spec: dict) -> tuple[torch.Tensor | None, str]:
-    """Haar crop of one image -> (crop or None, outcome) with outcome one of
+    """Detector crop of one image -> (crop or None, outcome) with outcome one of
     "aligned", "face" (found, eyes not found or alignment off), "no face"."""
-    detection = detect_face(grey_array(image), spec, find_eyes=bool(spec.get("align", True)))
+    if spec.get("method") == "mediapipe":
+        from fer_bench.images.mediapipe_detect import detect_face_mediapipe
+        detection = detect_face_mediapipe(image, spec)
+    else:
+        detection = detect_face(grey_array(image), spec, find_eyes=bool(spec.get("align", True)))
     if detection is None:
         return None, "no face"
     margin = float(spec.get("margin", 0.2))
@@ -111,7 +115,7 @@ def apply_face_crop(image: torch.Tensor, box, spec: dict | None,
             return image
         _count(stats, "box")
         return crop_box(image, box, float(spec.get("margin", 0.0)))
-    if method == "haar":
+    if method in ("haar", "mediapipe"):
         crop, outcome = detect_and_crop(image, spec)
         _count(stats, outcome)
         if crop is not None:
@@ -120,7 +124,7 @@ def apply_face_crop(image: torch.Tensor, box, spec: dict | None,
         if policy == "full-image":
             return image
         raise NoFaceError(f"no face found (face crop policy no_face={policy!r})")
-    raise ValueError(f"unknown face-crop method {method!r}; known: box, haar")
+    raise ValueError(f"unknown face-crop method {method!r}; known: box, haar, mediapipe")
 
 
 def _count(stats: Counter | None, outcome: str) -> None:
