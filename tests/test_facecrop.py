@@ -127,3 +127,18 @@ def test_skip_policy_drops_faceless_rows_up_front(tmp_path):
     ds = Dataset("d", tmp_path, ("anger",), m, face_crop=haar_spec(no_face="skip"))
     kept = drop_faceless(ds)
     assert kept.manifest["id"].tolist() == ["face"] and kept.info["skipped"] == {"no face": 1}
+
+
+def test_mediapipe_backend_crops_a_pasted_face():
+    pytest.importorskip("mediapipe", reason="extra 'landmarks' (mediapipe) not installed")
+    from fer_bench.images.mediapipe_detect import mediapipe_spec
+    from fer_bench.synth import sample_faces
+
+    faces, _ = sample_faces(1, 112, seed=3)
+    frame = torch.full((3, 240, 320), 40, dtype=torch.uint8)
+    frame[:, 60:172, 100:212] = faces[0]  # face occupies x 100..212, y 60..172
+    stats = Counter()
+    crop = apply_face_crop(frame, None, mediapipe_spec(margin=0.0, align=False), stats)
+    assert stats["face"] + stats["aligned"] == 1
+    # the crop is face-sized (not the 320x240 frame) and square-ish
+    assert 50 <= crop.shape[1] <= 140 and abs(crop.shape[1] - crop.shape[2]) <= 2
