@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from features_support import TinyEncoder, png_dataset, write_images
 
 import fer_bench.datasets.registry as registry
-from features_support import TinyEncoder, png_dataset, write_images
 from fer_bench.cli import main
 from fer_bench.features.store import FeatureStore
 
@@ -96,3 +96,16 @@ def test_cache_ls_verify_and_clear(tmp_path, dataset):
 def _listed(cache):
     from fer_bench.features.catalogue import stored_items
     return stored_items(FeatureStore(cache / "features"))
+
+
+def test_extract_generated_faces_with_a_builtin_encoder(tmp_path):
+    args = ["extract", "--encoder", "pixels", "--dataset", "synth-wild:n=24,size=32",
+            "--cache-dir", str(tmp_path), "--workers", "0", "--device", "cpu"]
+    first = _run(*args)
+    assert first.exit_code == 0, first.output
+    lines = [line for line in first.output.splitlines() if line.startswith("synth-wild/")]
+    assert lines and all(" x 576  extracted" in line for line in lines)
+    assert sum(int(line.split()[1]) for line in lines) == 24
+    second = _run(*args)
+    assert second.output.count("  cached  ") == len(lines)
+    assert "encoder weights loaded: no" in second.output

@@ -10,8 +10,8 @@ import sys
 import numpy as np
 import pytest
 import torch
-
 from features_support import TESTS_DIR, TinyEncoder, png_dataset, write_images
+
 from fer_bench.features.store import FeatureStore
 
 # Each rank gets its own store root, as on separate machines without a shared disk:
@@ -115,3 +115,26 @@ def test_forked_ranks_split_the_shards_and_rank_0_writes_the_entry(tmp_path):
         TinyEncoder(), dataset, batch_size=4, num_workers=0, progress=False)
     np.testing.assert_array_equal(merged.X, single.X)
     np.testing.assert_array_equal(merged.ids, single.ids)
+
+
+@pytest.mark.slow
+def test_torchrun_module_entry_point_matches_single_process_cli(tmp_path):
+    spec = ["--encoder", "pixels", "--dataset", "synth-wild:n=40,size=32", "--workers", "0",
+            "--device", "cpu"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    ranked = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                             "--nproc_per_node", "2", "-m", "fer_bench.features.distributed",
+                             *spec, "--cache-dir", str(tmp_path / "ranked")],
+                            env=env, capture_output=True, text=True, timeout=300)
+    assert ranked.returncode == 0, ranked.stderr[-3000:]
+    assert "encoder weights loaded: yes" in ranked.stdout
+    single = subprocess.run([sys.executable, "-m", "fer_bench.features.distributed", *spec,
+                             "--cache-dir", str(tmp_path / "single")], env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert single.returncode == 0, single.stderr[-3000:]  # a world of one works too
+
+    def entries(root):
+        return {p.parent.name: (p.read_bytes(), (p.parent / "ids.npy").read_bytes())
+                for p in (root / "features").rglob("features.npy")}
+
+    assert entries(tmp_path / "ranked") == entries(tmp_path / "single") != {}

@@ -4,8 +4,8 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-
 from features_support import TinyEncoder, png_dataset, write_images
+
 from fer_bench.encoder import Preprocessing
 from fer_bench.features.key import feature_key
 

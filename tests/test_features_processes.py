@@ -10,8 +10,8 @@ import time
 import numpy as np
 import pytest
 import torch
-
 from features_support import TinyEncoder, png_dataset, write_images
+
 from fer_bench.features.store import FeatureStore
 
 # Forked, not spawned: a child shares the imported modules, so it starts in milliseconds

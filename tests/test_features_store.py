@@ -6,10 +6,10 @@ import json
 import numpy as np
 import pytest
 import torch
-
 from features_support import TinyEncoder, png_dataset, write_images
+
+from fer_bench.features.store import Features, FeatureStore, InvalidEntryWarning
 from fer_bench.images.decode import ImageDecodeError, decode_file
-from fer_bench.features.store import FeatureStore, Features, InvalidEntryWarning
 
 
 @pytest.fixture

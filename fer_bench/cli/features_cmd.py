@@ -53,11 +53,15 @@ def extract_command(encoder_spec, weights, dataset_spec, splits, data_root, cach
     A cached entry is validated and reused without loading the encoder's weights.
     """
     from fer_bench.datasets.base import DatasetError
-    from fer_bench.encoder_registry import EncoderNotFound, get_encoder
     from fer_bench.datasets.registry import load_dataset
+    from fer_bench.encoder_registry import EncoderNotFound, get_encoder
     from fer_bench.images.decode import ImageDecodeError
 
     store = _store(cache_dir)
+    if distributed and "WORLD_SIZE" not in os.environ:
+        click.echo("--distributed outside torchrun (no WORLD_SIZE): extracting in this process",
+                   err=True)
+        distributed = False
     rank0 = int(os.environ.get("RANK", "0")) == 0 or not distributed
     try:
         encoder = get_encoder(encoder_spec, weights=weights, device=_device(device, distributed))

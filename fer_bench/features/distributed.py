@@ -13,8 +13,8 @@ exactly as a single-process run would: the features are byte-identical to one.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import numpy as np
 import torch

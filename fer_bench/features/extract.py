@@ -6,7 +6,7 @@ not depend on how the work was cut.
 """
 from __future__ import annotations
 
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 

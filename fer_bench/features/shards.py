@@ -32,7 +32,7 @@ class PartialEntry:
         self.path = Path(path)
         self.dim = dim
 
-    def create(self, plan: dict, clean: bool = True) -> "PartialEntry":
+    def create(self, plan: dict, clean: bool = True) -> PartialEntry:
         """Make the directory and record what is being extracted (for ``cache ls``).
         ``clean`` removes temporary files of killed writers: only while no other process
         can be writing here (single-process under the key's lock; rank 0 before ranks sync)."""

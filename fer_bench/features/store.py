@@ -20,10 +20,10 @@ import shutil
 import tempfile
 import time
 import warnings
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import numpy as np
 from filelock import FileLock, Timeout
@@ -32,7 +32,7 @@ from fer_bench.datasets.base import Dataset
 from fer_bench.encoder import Encoder, EncoderInfo
 from fer_bench.features.entry import Features, InvalidEntry, read_entry, write_entry
 from fer_bench.features.extract import iter_shard_features
-from fer_bench.features.key import DTYPE, feature_key, key_inputs
+from fer_bench.features.key import DTYPE, STORE_FORMAT, feature_key, key_inputs
 from fer_bench.features.shards import PartialEntry, shard_ranges
 from fer_bench.images.decode import ImageDecodeError
 from fer_bench.paths import cache_dir
@@ -194,8 +194,8 @@ class FeatureStore:
         import torch
 
         from fer_bench import __version__
-        return {"format": key_inputs(info, dataset)["format"], "key": key,
-                "key_inputs": key_inputs(info, dataset), "dtype": DTYPE,
+        return {"format": STORE_FORMAT, "key": key, "key_inputs": key_inputs(info, dataset),
+                "dtype": DTYPE,
                 "dim": info.embed_dim, "encoder": info.to_dict(),
                 "dataset": {"name": dataset.name, "splits": dataset_splits(dataset),
                             "n": len(dataset), "image_family": dataset.image_family},
@@ -209,4 +209,5 @@ def _progress_bar(total: int, desc: str, enabled: bool):
     if not enabled or total == 0:
         return None
     from tqdm import tqdm
-    return tqdm(total=total, desc=desc, unit="img", leave=False)
+    # disable=None: no bar when stderr is not a terminal (logs, CI, CliRunner)
+    return tqdm(total=total, desc=desc, unit="img", leave=False, disable=None)

@@ -14,8 +14,8 @@ the work it already finished.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import torch
 from torch.utils.data import DataLoader
@@ -42,7 +42,7 @@ class ImageBatch:
     rows: torch.Tensor          # int64 (B,): manifest rows, in batch order
     images: torch.Tensor        # uint8 (B, C, S, S)
 
-    def pin_memory(self) -> "ImageBatch":  # DataLoader(pin_memory=True) calls this
+    def pin_memory(self) -> ImageBatch:  # DataLoader(pin_memory=True) calls this
         return ImageBatch(self.rows.pin_memory(), self.images.pin_memory())
 
 
