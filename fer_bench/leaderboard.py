@@ -19,7 +19,9 @@ from fer_bench.records.schema import HEADLINE_METRIC, SCORE_METRICS, ResultRecor
 
 TEST_SELECTED_MARK = "†"
 OVERLAP_MARK = "*"
-LONG_FILE, WIDE_FILE, MARKDOWN_FILE = "leaderboard_long.csv", "leaderboard_wide.csv", "leaderboard.md"
+LONG_FILE = "leaderboard_long.csv"
+WIDE_FILE = "leaderboard_wide.csv"
+MARKDOWN_FILE = "leaderboard.md"
 _DECIMALS = 6   # fractions in the long CSV: stable text, well below any reported digit
 
 

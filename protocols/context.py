@@ -71,7 +71,8 @@ class LabelledSplit:
         return cls(first.dataset, split, first.classes,
                    np.concatenate([p.ids for p in parts]), np.concatenate([p.X for p in parts]),
                    np.concatenate([p.y for p in parts]),
-                   pd.concat([p.rows for p in parts], ignore_index=True), dict(sorted(dropped.items())),
+                   pd.concat([p.rows for p in parts], ignore_index=True),
+                   dict(sorted(dropped.items())),
                    "+".join(dict.fromkeys(p.feature_key for p in parts)))
 
     def take(self, index: np.ndarray, split: str | None = None) -> "LabelledSplit":

@@ -86,7 +86,8 @@ class CrossDatasetProtocol(Protocol):
         classes = pair_classes(ctx, source, target)
         cfg = self.config
         fit_parts = dataset_parts(ctx, source, classes, cfg.holdout_fraction)
-        scored = dataset_parts(ctx, target, classes, cfg.holdout_fraction).test
+        target_parts = dataset_parts(ctx, target, classes, cfg.holdout_fraction)
+        scored = target_parts.test
         roles = {source: "eval"} if source == target else {source: "source", target: "target"}
         if cfg.probe == "linear":
             # One fit per (source, class set, seed), shared by every target it is scored on.
@@ -100,5 +101,6 @@ class CrossDatasetProtocol(Protocol):
         # rows dropped: in the source's parts the probe used, in the target's scored part
         used = [fit_parts.train, fit_parts.val if cfg.probe == "linear" else None, scored]
         ev.dropped = {p.name: p.dropped for p in used if p is not None and p.dropped}
-        ev.details.update(source=source, target=target, probe=cfg.probe)
+        ev.details.update(source=source, target=target, probe=cfg.probe,
+                          test_origin=target_parts.test_origin)
         return ev

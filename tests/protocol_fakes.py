@@ -101,4 +101,5 @@ def make_record(target="synth-wild", recall_nan=False) -> ResultRecord:
         hyperparameters={"C": [0.1, 1.0]},
         flags=Flags(test_selected=True, pretraining_overlap=("synth-wild",)),
         timings={"extract_s": 1.0, "probe_s": 2.0, "total_s": 3.0},
-        environment={"python": "3.11"}, feature_keys=["k1", "k2"], created="2026-01-01T00:00:00+00:00")
+        environment={"python": "3.11"}, feature_keys=["k1", "k2"],
+        created="2026-01-01T00:00:00+00:00")

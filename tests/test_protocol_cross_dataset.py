@@ -58,6 +58,7 @@ def test_pair_class_set_is_the_intersection_and_outside_rows_are_counted(ctx):
     assert forward.dropped_labels == {"eight/test": {"contempt": 3}}
     assert forward.details["sample_sizes"] == {"train": 56, "val": 14, "test": 21}
     assert [d.role for d in forward.datasets] == ["source", "target"]
+    assert forward.details["test_origin"] == "official"
 
     backward, _ = by_target[pair_target("eight", "seven")]
     assert backward.class_set == list(BASIC7)

@@ -82,3 +82,16 @@ def test_cross_dataset_target_never_reads_its_train_split():
     protocol = get_protocol("cross-dataset", Cs=(1.0,), include_diagonal=False)
     protocol.run_task(ctx, protocol.tasks(["a", "b"])[0])  # a -> b
     assert sorted(store.calls) == [("a", ("train",)), ("a", ("val",)), ("b", ("test",))]
+
+
+def test_a_lab_target_is_scored_on_the_same_held_out_subjects_in_every_cell(lab):
+    wild = blob_dataset("wild", BASIC7, {"train": 5, "val": 1, "test": 2})
+    ctx, _ = context(lab=lab, wild=wild)
+    protocol = get_protocol("cross-dataset", Cs=(1.0,))
+    scored = {}
+    for task in protocol.tasks(["lab", "wild"]):
+        record, predictions = protocol.run_task(ctx, task)
+        scored[task.target] = (record.details["test_origin"], set(predictions["id"]))
+    held = set(dataset_parts(ctx, "lab", BASIC7, 0.2).test.ids)
+    assert scored["lab__to__lab"] == scored["wild__to__lab"] == ("subject-holdout", held)
+    assert scored["lab__to__wild"][0] == "official"

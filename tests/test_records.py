@@ -72,7 +72,8 @@ def test_a_failed_write_leaves_the_previous_record_and_no_temporary_files(tmp_pa
 
 
 def test_schema_version_0_record_is_migrated_on_load():
-    record = read_record(FIXTURES / "results" / "pixels" / "grey24" / "linear-v1" / "synth-wild.json")
+    record = read_record(FIXTURES / "results" / "pixels" / "grey24" / "linear-v1"
+                         / "synth-wild.json")
     assert record.schema_version == SCHEMA_VERSION
     assert record.key == RecordKey("pixels", "grey24", "linear", 1, "synth-wild")
     assert record.class_set == ["neutral", "happiness", "sadness"]

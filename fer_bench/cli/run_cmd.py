@@ -33,7 +33,8 @@ def _weights(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--data-root", type=click.Path(file_okay=False, path_type=Path),
               help="Folder holding real datasets (else FER_BENCH_DATA).")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Feature cache (else FER_BENCH_CACHE or ~/.cache/fer-bench).")
+              help="Cache folder (features live in <cache-dir>/features); default "
+                   "$FER_BENCH_CACHE, else ~/.cache/fer-bench.")
 @click.option("--results-dir", type=click.Path(file_okay=False, path_type=Path),
               default=DEFAULT_RESULTS_DIR, show_default=True, help="Where records go.")
 @click.option("--overwrite", type=click.Choice(["never", "missing", "always"]),
