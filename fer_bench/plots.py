@@ -129,7 +129,7 @@ def write_plots(results_dir: str | Path, out: str | Path,
             continue
         for (enc, rev), enc_rows in rows.groupby(["encoder", "revision"]):
             name = safe_name(f"cross_{enc}@{rev}_{tag}")
-            written.append(cross_heatmap(enc_rows, f"{enc}@{rev} · {tag}: "
+            written.append(cross_heatmap(enc_rows, f"{enc}@{rev}\n{tag}: "
                                          f"{metric.replace('_', ' ')}", out / f"{name}.png",
                                          metric))
     return written

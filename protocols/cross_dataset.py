@@ -21,7 +21,7 @@ from typing import Sequence
 from fer_bench.probes.knn import DEFAULT_K, DEFAULT_KS, DEFAULT_T
 from fer_bench.probes.linear import DEFAULT_CS
 from fer_bench.protocols.base import ProbeConfig, Protocol, Task, register_protocol
-from fer_bench.protocols.context import ProtocolError, RunContext
+from fer_bench.protocols.context import ProtocolError, RunContext, TaskNotApplicable
 from fer_bench.protocols.knn import KnnConfig, knn_evaluation
 from fer_bench.protocols.linear import LinearConfig, linear_evaluation
 from fer_bench.protocols.scoring import Evaluation
@@ -58,9 +58,9 @@ def pair_classes(ctx: RunContext, source: str, target: str) -> tuple[str, ...]:
     if source == target:
         return src_classes
     classes = shared_classes(src_classes, tuple(ctx.dataset(target).classes))
-    if len(classes) < 2:
-        raise ProtocolError(f"{source} and {target} share {len(classes)} class(es) "
-                            f"({list(classes)}); a cross-dataset probe needs at least 2")
+    if len(classes) < 2:  # e.g. a compound-only set against a basic one: skip the pair
+        raise TaskNotApplicable(f"{source} and {target} share {len(classes)} class(es) "
+                                f"({list(classes)}); a cross-dataset probe needs at least 2")
     return classes
 
 

@@ -9,7 +9,7 @@ import fer_bench.protocols.linear as linear_protocol
 from fer_bench.probes.linear import linear_probe
 from fer_bench.probes.normalize import l2_normalize
 from fer_bench.protocols.base import get_protocol
-from fer_bench.protocols.context import ProtocolError, RunContext
+from fer_bench.protocols.context import ProtocolError, RunContext, TaskNotApplicable
 from fer_bench.records.io import pair_target
 from fer_bench.vocabulary import BASIC, BASIC7
 from protocol_fakes import ArrayStore, NeverBuilt, blob_dataset
@@ -81,8 +81,8 @@ def test_pretraining_overlap_flags_pairs_touching_the_encoders_data(ctx):
                      "eight__to__seven": ("eight",), "eight__to__eight": ("eight",)}
 
 
-def test_fewer_than_two_shared_classes_is_an_error(ctx):
-    with pytest.raises(ProtocolError, match="share 1 class"):
+def test_a_pair_sharing_fewer_than_two_classes_is_not_applicable(ctx):
+    with pytest.raises(TaskNotApplicable, match="share 1 class"):
         cross.pair_classes(ctx, "seven", "tiny")
     assert cross.pair_classes(ctx, "eight", "seven") == BASIC7
 

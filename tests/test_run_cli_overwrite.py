@@ -100,3 +100,13 @@ def test_bad_overwrite_mode_and_bad_protocol_fail_before_any_work(tmp_path, data
         run_benchmark([NeverBuilt()], ["knn", "cross-dataset"], ["a"], results_dir=tmp_path,
                       store=RefusingStore(), load=datasets.__getitem__, progress=False)
     assert not any(tmp_path.iterdir())
+
+
+def test_pairs_without_enough_shared_classes_are_reported_not_applicable(tmp_path, datasets):
+    datasets["c"] = blob_dataset("c", ("happiness", "happily surprised"), {"train": 3, "test": 2})
+    entries = run_benchmark([NeverBuilt()], ["cross-dataset:Cs=1,include_diagonal=false"],
+                            ["a", "c"], results_dir=tmp_path, store=ArrayStore(),
+                            load=datasets.__getitem__, progress=False, seeds=(0,), device="cpu")
+    assert [(e.target, e.status) for e in entries] == [("a__to__c", "not-applicable"),
+                                                       ("c__to__a", "not-applicable")]
+    assert "share 1 class" in entries[0].note and not any(tmp_path.iterdir())
