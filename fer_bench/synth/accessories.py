@@ -6,7 +6,12 @@ import numpy as np
 from fer_bench.synth.canvas import Canvas, ellipse_points, shade
 from fer_bench.synth.identity import Identity
 
-TEMPLE_Y = 0.02  # where hair meets the face at the sides (about eye level)
+
+
+def temple_y(style: str) -> float:
+    """Where hair meets the face at the sides: eye level for short hair, lower when it
+    falls along the cheeks."""
+    return 0.02 if style in ("short", "bun", "bald") else 0.22
 
 
 def face_outline(idn: Identity, drop: float, n: int = 22) -> tuple[np.ndarray, np.ndarray]:
@@ -53,8 +58,9 @@ def _hairline(idn: Identity, ys, ws, rng: np.random.Generator) -> np.ndarray:
     if style == "fringe":
         top = -(0.42 + 0.12 * idn.hairline)
     x = np.linspace(1, -1, 17)
-    w_t = np.interp(TEMPLE_Y, ys, ws)
-    y = top + (TEMPLE_Y - top) * np.abs(x) ** 3
+    temple = temple_y(style)
+    w_t = np.interp(temple, ys, ws)
+    y = top + (temple - top) * np.abs(x) ** 3
     if style == "side":
         y += 0.12 * x * (1 - np.abs(x))
     if style == "fringe":
@@ -62,8 +68,8 @@ def _hairline(idn: Identity, ys, ws, rng: np.random.Generator) -> np.ndarray:
     return np.column_stack([x * w_t * 0.99, y])
 
 
-def _crown(ys, ws, grow: float, bumps: float, rng) -> np.ndarray:
-    upper = ys <= TEMPLE_Y
+def _crown(ys, ws, grow: float, bumps: float, temple: float) -> np.ndarray:
+    upper = ys <= temple
     right = np.column_stack([ws[upper], ys[upper]])[::-1]   # temple up to crown
     left = right[::-1] * np.array([-1, 1])
     crown = np.vstack([right, left])
@@ -77,7 +83,7 @@ def paint_back_hair(c: Canvas, idn: Identity, ys, ws, rng) -> None:
     style = idn.hair_style
     hair = idn.hair_rgb
     if style in ("long", "curly"):
-        crown = _crown(ys, ws, 1.14 if style == "long" else 1.22, 0.0, rng)
+        crown = _crown(ys, ws, 1.14 if style == "long" else 1.22, 0.0, temple_y(style))
         w = ws.max() * (1.2 if style == "long" else 1.3)
         drop = 2.3 if style == "long" else 1.2
         pts = np.vstack([crown, [[-w, drop], [w, drop]]])
@@ -96,7 +102,7 @@ def paint_front_hair(c: Canvas, idn: Identity, ys, ws, rng) -> None:
     volume = {"short": 1.05, "side": 1.07, "fringe": 1.08, "long": 1.06, "curly": 1.16,
               "bun": 1.03}[style]
     bumps = 0.05 if style == "curly" else 0.0
-    crown = c.proj.silhouette(_crown(ys, ws, volume, bumps, rng))
+    crown = c.proj.silhouette(_crown(ys, ws, volume, bumps, temple_y(style)))
     line = c.proj.surface(_hairline(idn, ys, ws, rng)[::-1], 0.0)  # left temple to right
     c.polygon(crown + line, hair, foreground=True)
     # a few strands give texture
@@ -116,10 +122,13 @@ def paint_beard(c: Canvas, idn: Identity, ys, ws) -> None:
     inner = np.column_stack([np.linspace(-0.5, 0.5, 9),
                              idn.mouth_y + 0.12 - 0.05 * np.cos(np.linspace(-1.5, 1.5, 9))])
     colour = shade(idn.hair_rgb, 0.6)
-    c.polygon(c.proj.surface(np.vstack([jaw, inner]), 0.02), colour, 70 * idn.beard)
-    moustache = np.array([[-0.36, idn.mouth_y - 0.02], [0, idn.nose_y + 0.1],
-                          [0.36, idn.mouth_y - 0.02], [0, idn.mouth_y - 0.06]])
-    c.polygon(c.proj.surface(moustache, 0.06), colour, 70 * idn.beard)
+    c.polygon(c.proj.surface(np.vstack([jaw, inner]), 0.02), colour, 45 * idn.beard)
+    # moustache: a band between the nose and the upper lip, thinning towards the corners
+    x = np.linspace(-1, 1, 9)
+    bottom = idn.mouth_y - idn.lip_up - 0.01 + 0.04 * x ** 2
+    top = idn.nose_y + 0.1 + 0.1 * x ** 2
+    band = np.vstack([np.column_stack([0.34 * x, top]), np.column_stack([0.34 * x, bottom])[::-1]])
+    c.polygon(c.proj.surface(band, 0.06), colour, 45 * idn.beard)
 
 
 def paint_glasses(c: Canvas, idn: Identity, sun: bool = False) -> None:

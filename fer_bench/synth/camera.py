@@ -19,8 +19,8 @@ def apply_camera(img: np.ndarray, scene: Scene, rng: np.random.Generator) -> np.
         g = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
         img = np.repeat(g[..., None], 3, axis=2)
     if scene.noise > 0:
-        noise = rng.normal(0.0, scene.noise, img.shape[:2] + (1 if scene.grey else 3,))
-        img = np.clip(img + noise, 0, 255).astype(np.uint8)
+        noise = rng.standard_normal(img.shape[:2] + (1 if scene.grey else 3,), np.float32)
+        img = np.clip(img + noise * np.float32(scene.noise), 0, 255).astype(np.uint8)
     if scene.jpeg_quality:
         ok, buf = cv2.imencode(".jpg", img[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, scene.jpeg_quality])
         img = cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1]

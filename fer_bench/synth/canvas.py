@@ -11,8 +11,9 @@ Colour = tuple[float, float, float]
 
 
 def rgba(colour, alpha: float = 255) -> tuple[int, int, int, int]:
-    r, g, b = (int(max(0, min(255, c))) for c in colour)
-    return r, g, b, int(max(0, min(255, alpha)))
+    r, g, b = colour
+    return (int(min(255, max(0, r))), int(min(255, max(0, g))), int(min(255, max(0, b))),
+            int(min(255, max(0, alpha))))
 
 
 def shade(colour, factor: float) -> tuple[float, float, float]:

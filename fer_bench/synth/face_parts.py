@@ -24,12 +24,13 @@ class AUs:
 
     def __init__(self, state: np.ndarray):
         self.state = state
+        self._means = state.astype(np.float64).mean(axis=1).tolist()  # plain floats: fast
 
     def __getitem__(self, au: int) -> np.ndarray:
         return self.state[AU_INDEX[au]]
 
     def mean(self, au: int) -> float:
-        return float(self.state[AU_INDEX[au]].mean())
+        return self._means[AU_INDEX[au]]
 
 
 def jaw_drop(a: AUs) -> float:

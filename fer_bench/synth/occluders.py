@@ -37,19 +37,26 @@ def paint_occluder(c: Canvas, kind: str, idn: Identity, rng: np.random.Generator
 
 
 def _hand(c: Canvas, idn: Identity, rng: np.random.Generator) -> None:
-    skin = shade(idn.skin, rng.uniform(0.9, 1.1))
+    """A hand with an outline (skin against skin needs its edges to be seen)."""
+    skin = shade(idn.skin, rng.uniform(0.92, 1.12))
+    edge = shade(skin, 0.62)
     side = rng.choice([-1, 1])
     if rng.random() < 0.5:       # chin resting on the hand, fingers over the mouth corner
-        palm, angle = (side * 0.35, 1.75), -np.pi / 2 + side * 0.35
+        palm, angle = (side * 0.3, 1.6), -np.pi / 2 + side * 0.45
     else:                        # hand on the cheek
-        palm, angle = (side * 0.95, 0.75), -np.pi / 2 - side * 0.6
-    c.polygon(c.proj.flat(ellipse_points(*palm, 0.38, 0.32, 16)), skin, foreground=True)
+        palm, angle = (side * 0.95, 0.95), -np.pi / 2 - side * 0.55
     dirn = np.array([np.cos(angle), np.sin(angle)])
     perp = np.array([-dirn[1], dirn[0]])
-    for k, length in enumerate((0.55, 0.65, 0.62, 0.5)):
-        base = np.asarray(palm) + perp * (k - 1.5) * 0.15 + dirn * 0.15
-        tip = base + dirn * length
-        pts = c.proj.flat(np.vstack([base, tip]))
-        c.line(pts, skin, 0.13, foreground=True)
-        c.dot(pts[2:], 0.065, skin, foreground=True)
-        c.line(pts, shade(skin, 0.75), 0.01, 120)
+    fingers = []
+    for k, length in enumerate((0.6, 0.72, 0.68, 0.55)):
+        base = np.asarray(palm) + perp * (k - 1.5) * 0.16 + dirn * 0.2
+        fingers.append(c.proj.flat(np.vstack([base, base + dirn * length])))
+    outline = ellipse_points(*palm, 0.4, 0.34, 18)
+    c.polygon(c.proj.flat(ellipse_points(*palm, 0.43, 0.37, 18)), edge, foreground=True)
+    for pts in fingers:          # dark, wider strokes first: they become the outline
+        c.line(pts, edge, 0.17, foreground=True)
+        c.dot(pts[2:], 0.085, edge, foreground=True)
+    c.polygon(c.proj.flat(outline), skin)
+    for pts in fingers:
+        c.line(pts, skin, 0.13)
+        c.dot(pts[2:], 0.065, skin)

@@ -1,8 +1,10 @@
 """Render one face: identity + AU state + scene -> uint8 image (H, W, 3).
 
-Drawn with PIL on a canvas SUPERSAMPLE times larger than the output and reduced with a
-box filter (anti-aliasing), then lit with a Lambert term on an ellipsoid head, and passed
-through the camera effects. Deterministic: all randomness comes from ``scene.seed``.
+The person is drawn with PIL on a black canvas SUPERSAMPLE times larger than the output,
+together with a coverage mask, and both are reduced with a box filter (anti-aliasing).
+The reduced canvas is then a premultiplied foreground: it is lit with a Lambert term on an
+ellipsoid head and laid over a background painted at the output size, then passed through
+the camera effects. Deterministic: all randomness comes from ``scene.seed``.
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import functools
 
 import cv2
 import numpy as np
+from PIL import Image
 
 from fer_bench.synth import accessories, face_parts
 from fer_bench.synth.background import paint_background
@@ -35,7 +38,7 @@ def render_face(identity: Identity, aus: np.ndarray, scene: Scene, size: int = 1
     centre = (side / 2 + scene.shift[0] * side, side / 2 + scene.shift[1] * side
               - FRAME_CENTRE_Y * scale)
     proj = Projector(ys, ws, scene.yaw, scene.pitch, scene.roll, scale, centre)
-    c = Canvas(paint_background(side, scene, rng), proj)
+    c = Canvas(Image.new("RGB", (side, side)), proj)
 
     accessories.paint_back_hair(c, identity, ys, ws, rng)
     accessories.paint_head(c, identity, ys, ws)
@@ -53,11 +56,13 @@ def render_face(identity: Identity, aus: np.ndarray, scene: Scene, size: int = 1
     accessories.paint_glasses(c, identity)
     paint_occluder(c, scene.occluder, identity, rng)
 
-    img = np.asarray(c.image.reduce(SUPERSAMPLE), np.float32)
-    fg = np.asarray(c.mask.reduce(SUPERSAMPLE), np.float32)[..., None] / 255.0
+    person = np.asarray(c.image.reduce(SUPERSAMPLE), np.float32)
+    coverage = np.asarray(c.mask.reduce(SUPERSAMPLE), np.float32)[..., None] * np.float32(1 / 255)
     head = (centre[0] / SUPERSAMPLE, (centre[1] + (ys.max() + ys.min()) / 2 * scale) / SUPERSAMPLE,
             ws.max() * scale / SUPERSAMPLE, (ys.max() - ys.min()) / 2 * scale / SUPERSAMPLE)
-    img = _light(img, fg, head, scene)
+    background = np.asarray(paint_background(size, scene, rng), np.float32)
+    img = person * _shading(size, head, scene) + background * (1 - coverage)
+    img *= np.asarray(scene.tint, np.float32) * np.float32(scene.exposure)
     return apply_camera(np.clip(img, 0, 255).astype(np.uint8), scene, rng)
 
 
@@ -70,9 +75,8 @@ def _grid() -> tuple[np.ndarray, np.ndarray]:
     return xx, yy
 
 
-def _light(img: np.ndarray, fg: np.ndarray, head, scene: Scene) -> np.ndarray:
-    """Lambert shading of the foreground on an ellipsoid fitted to the head."""
-    size = img.shape[0]
+def _shading(size: int, head, scene: Scene) -> np.ndarray:
+    """Lambert shading (H, W, 1) of an ellipsoid fitted to the head, lit from light_dir."""
     xx, yy = _grid()
     hx, hy, rx, ry = head
     nx, ny = (xx * size - hx) / rx, (yy * size - hy) / ry
@@ -82,7 +86,4 @@ def _light(img: np.ndarray, fg: np.ndarray, head, scene: Scene) -> np.ndarray:
     lx, ly, lz = scene.light_dir
     k = scene.light_strength
     shading = (1 - k) + k * 1.15 * np.maximum(0.0, nx * lx + ny * ly + nz * lz)
-    shading = cv2.resize(shading, (size, size), interpolation=cv2.INTER_LINEAR)
-    gain = 1 + fg[..., 0] * (shading - 1)
-    tint = np.asarray(scene.tint, np.float32) * np.float32(scene.exposure)
-    return img * gain[..., None] * tint
+    return cv2.resize(shading, (size, size), interpolation=cv2.INTER_LINEAR)[..., None]
