@@ -58,3 +58,10 @@ def test_run_then_rerun_then_leaderboard_and_plots(tmp_path):
     assert names == ["bars_knn-v1.png", "bars_linear-v1.png",
                      "cross_pixels@grey24_cross-dataset-v1.png"]
     assert plots.count("wrote") == 3
+
+
+def test_bad_weights_option_is_a_usage_error(tmp_path):
+    result = CliRunner().invoke(main, ["run", "--encoder", "pixels", "--protocol", "knn",
+                                       "--weights", "pixels", "--results-dir", str(tmp_path)])
+    assert result.exit_code == 2 and "expected ENCODER=PATH" in result.output
+    assert not any(tmp_path.iterdir())
