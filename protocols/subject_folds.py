@@ -1,0 +1,157 @@
+"""``subject-folds``: subject-independent k-fold cross-validation for lab datasets.
+
+The usual protocol of CK+, Oulu-CASIA, JAFFE and their kin (10 folds by subject): every
+labelled row of the class set is scored exactly once, by a probe that never saw its
+subject. Folds come from :func:`fer_bench.datasets.folds.subject_folds` (scikit-learn's
+``StratifiedGroupKFold`` over all rows, shuffled with ``fold_seed``: the same folds for
+every encoder and seed); rows of every split are pooled, since lab sets ship no
+standard split.
+
+Linear probe (default): for each test fold, C is swept on an inner validation part
+carved *by subject* from the training folds (``val_fraction`` of their subjects, one
+carve per seed, :func:`fer_bench.protocols.splits.subject_holdout`), the probe is refit
+on all training folds and predicts the test fold. kNN probe: the bank is the training
+folds; it is deterministic, so it runs once.
+
+Scores: the record's metrics are *pooled* over the k test folds (one prediction per
+row, per seed), the convention that keeps tiny folds from dominating; fold-wise scores,
+their mean and std, and the subjects of every test fold are in ``details``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from fer_bench.datasets.folds import subject_folds
+from fer_bench.metrics import classification_metrics, summarize_seeds
+from fer_bench.probes.knn import DEFAULT_K, DEFAULT_T, clamp_k, knn_probe
+from fer_bench.probes.linear import DEFAULT_CS, linear_probe
+from fer_bench.probes.normalize import l2_normalize
+from fer_bench.protocols.base import ScoringConfig, Protocol, Task, register_protocol
+from fer_bench.protocols.context import LabelledSplit, ProtocolError, RunContext
+from fer_bench.protocols.scoring import Evaluation, SeedRun
+from fer_bench.protocols.splits import subject_holdout
+from fer_bench.records.schema import SCORE_METRICS
+from fer_bench.splits import fold_of_rows
+
+PROBES = ("linear", "knn")
+INNER_VAL = "val-subjects"
+
+
+@dataclass(frozen=True)
+class SubjectFoldsConfig(ScoringConfig):
+    folds: int = 10
+    fold_seed: int = 0
+    probe: str = "linear"
+    # linear probe
+    Cs: tuple[float, ...] = DEFAULT_CS
+    select_metric: str = "mean_class_accuracy"
+    val_fraction: float = 0.1          # share of the training folds' subjects
+    # kNN probe
+    k: int = DEFAULT_K
+    T: float = DEFAULT_T
+    classes: tuple[str, ...] | None = None   # None: the dataset's declared classes
+
+    def __post_init__(self) -> None:
+        if self.probe not in PROBES:
+            raise ProtocolError(f"subject-folds probe must be one of {PROBES}, got {self.probe!r}")
+        if self.folds < 2:
+            raise ProtocolError(f"subject-folds needs at least 2 folds, got {self.folds}")
+
+
+def pooled_rows(ctx: RunContext, spec: str, classes: tuple[str, ...]) -> LabelledSplit:
+    """Every split's rows of the class set, as one pool (lab sets have no standard split)."""
+    parts = [ctx.split(spec, s, classes) for s in ctx.dataset(spec).splits]
+    return LabelledSplit.concat(parts, "all")
+
+
+def pool_folds(ctx: RunContext, spec: str, pool: LabelledSplit, k: int,
+               seed: int) -> np.ndarray:
+    """The test fold of every pool row (folds are made over the whole manifest, so the
+    same subjects share a fold whatever the class set)."""
+    dataset = ctx.dataset(spec)
+    manifest_fold = fold_of_rows(subject_folds(dataset, k, seed), len(dataset.manifest))
+    by_id = dict(zip(dataset.manifest["id"].astype(str), manifest_fold))
+    return np.array([by_id[i] for i in pool.ids], dtype=np.int64)
+
+
+def _linear_fold(ctx, train: LabelledSplit, test: LabelledSplit, seed: int,
+                 cfg: SubjectFoldsConfig) -> tuple[np.ndarray, dict]:
+    held = subject_holdout(train.rows, cfg.val_fraction, seed)
+    fit, val = train.take(np.flatnonzero(~held)), train.take(np.flatnonzero(held), INNER_VAL)
+    result = linear_probe(fit.X, fit.y, val.X, val.y, test.X, len(train.classes), Cs=cfg.Cs,
+                          select_metric=cfg.select_metric, device=ctx.device)
+    return result.test_pred, {"C": result.best_C, "n_train": len(fit), "n_val": len(val)}
+
+
+def _knn_fold(ctx, train: LabelledSplit, test: LabelledSplit, seed: int,
+              cfg: SubjectFoldsConfig) -> tuple[np.ndarray, dict]:
+    y_pred = knn_probe(train.X, train.y, test.X, len(train.classes), ks=(cfg.k,), T=cfg.T,
+                       device=ctx.device)[cfg.k]
+    return y_pred, {"k_effective": clamp_k(cfg.k, len(train)), "n_train": len(train)}
+
+
+@register_protocol
+class SubjectFoldsProtocol(Protocol):
+    name = "subject-folds"
+    version = 1
+    Config = SubjectFoldsConfig
+
+    def default_datasets(self) -> tuple[str, ...]:
+        return ("synth-lab",)
+
+    def tasks(self, datasets: Sequence[str]) -> list[Task]:
+        return [Task(self.name, (spec,), spec) for spec in datasets]
+
+    def evaluate(self, ctx: RunContext, task: Task) -> Evaluation:
+        (spec,) = task.datasets
+        cfg = self.config
+        classes = tuple(cfg.classes or ctx.dataset(spec).classes)
+        pool = pooled_rows(ctx, spec, classes)
+        if len(pool) == 0:
+            raise ProtocolError(f"{spec} has no rows in the classes {list(classes)}")
+        fold = pool_folds(ctx, spec, pool, cfg.folds, cfg.fold_seed)
+        fit_fold = _linear_fold if cfg.probe == "linear" else _knn_fold
+        seeds = ctx.seeds if cfg.probe == "linear" else ctx.seeds[:1]
+        fold_info = [{"fold": f, "n_test": int((fold == f).sum()),
+                      "test_subjects": sorted(set(pool.rows["subject"][fold == f]))}
+                     for f in range(cfg.folds)]
+        runs = []
+        for seed in seeds:
+            y_pred = np.full(len(pool), -1, dtype=np.int64)
+            per_fold = []
+            for f in range(cfg.folds):
+                test_idx = np.flatnonzero(fold == f)
+                if len(test_idx) == 0:      # a fold of unlabelled rows only
+                    continue
+                train = pool.take(np.flatnonzero(fold != f), "train-folds")
+                y_pred[test_idx], info = fit_fold(ctx, train, pool.take(test_idx), seed, cfg)
+                m = classification_metrics(pool.y[test_idx], y_pred[test_idx], len(classes))
+                per_fold.append({"fold": f, **info, **{k: m[k] for k in SCORE_METRICS}})
+            runs.append(SeedRun(seed, y_pred, {"C": [p["C"] for p in per_fold]}
+                                if cfg.probe == "linear" else {"k": cfg.k, "T": cfg.T},
+                                {"folds": per_fold}))
+        return Evaluation(
+            target=task.target, roles={spec: "eval"}, class_set=classes, scored=pool,
+            parts=[pool], dropped={p: d for p, d in [(pool.name, pool.dropped)] if d},
+            runs=runs, sample_sizes={"test": len(pool)},
+            hyperparameters={"C": [r.hyperparameters["C"] for r in runs]}
+            if cfg.probe == "linear" else runs[0].hyperparameters,
+            details={"folds": fold_info, "fold_scores": fold_scores(runs),
+                     "probe": cfg.probe, "pooling": "predictions of all test folds"})
+
+
+def fold_scores(runs: list[SeedRun]) -> dict[str, dict]:
+    """Per metric: mean and std over folds of the fold-wise scores (averaged over seeds
+    fold by fold first)."""
+    out = {}
+    for metric in SCORE_METRICS:
+        by_fold: dict[int, list[float]] = {}
+        for run in runs:
+            for entry in run.details["folds"]:
+                by_fold.setdefault(entry["fold"], []).append(entry[metric])
+        s = summarize_seeds([float(np.mean(v)) for _, v in sorted(by_fold.items())])
+        out[metric] = {"mean": s["mean"], "std": s["std"], "values": s["values"]}
+    return out

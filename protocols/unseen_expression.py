@@ -1,0 +1,167 @@
+"""``unseen-expression``: how well frozen features separate expressions the encoder was
+never taught.
+
+Unseen classes are the dataset's classes outside the encoder's declared pre-training
+label set (``EncoderInfo.pretrain_classes``, compared in the canonical vocabulary by
+:func:`fer_bench.splits.unseen_and_seen`): the compound expressions of synth-compound
+(or CFEE, RAF-DB compound) for any encoder trained on basic expressions, contempt in
+synth-wild, FERPlus, CK+ or AffectNet-8 for one trained on the seven basic classes. An
+encoder with an empty label set (self-supervised, random or pixel floors) has seen no
+expression, so every class is unseen and its unseen score is its whole-dataset score.
+
+Per dataset and probe, up to three records (target ``<dataset>@<scope>-<probe>``):
+- ``unseen``: the probe is fitted on *all* the dataset's classes (train split) and
+  scored on the test rows of unseen classes only: mean class accuracy is then the mean
+  recall over the unseen classes, accuracy the share of unseen rows labelled right,
+  confusions with seen classes included (macro-F1 counts seen classes that were
+  predicted for unseen rows as F1 = 0);
+- ``seen``: the same fit, scored on the test rows of seen classes: the reference the
+  unseen score is read against;
+- ``unseen-only``: a probe fitted and scored on the unseen classes alone (at least two
+  of them), i.e. "can the features tell the new expressions apart among themselves".
+
+Probes: ``linear`` and ``knn`` exactly as the protocols of those names (C chosen on
+validation data only), ``few-shot-linear`` and ``few-shot-knn`` as ``few-shot`` with
+``shots`` rows per class (default 5) over ``draws`` draws. A record that would have
+nothing to score is not written: the runner reports it as not applicable with the reason
+(no seen classes; fewer than two unseen classes; unseen-only identical to unseen
+because every class is unseen).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from fer_bench.probes.knn import DEFAULT_K, DEFAULT_KS, DEFAULT_T
+from fer_bench.probes.linear import DEFAULT_CS
+from fer_bench.protocols.base import ProbeConfig, Protocol, Task, register_protocol
+from fer_bench.protocols.context import ProtocolError, RunContext, TaskNotApplicable
+from fer_bench.protocols.few_shot import FewShotConfig, few_shot_evaluation
+from fer_bench.protocols.knn import KnnConfig, knn_evaluation
+from fer_bench.protocols.linear import LinearConfig, linear_evaluation
+from fer_bench.protocols.scoring import Evaluation
+from fer_bench.protocols.splits import dataset_parts
+from fer_bench.splits import ClassGroups, unseen_and_seen
+
+PROBES = ("linear", "knn", "few-shot-linear", "few-shot-knn")
+SCOPES = ("unseen", "seen", "unseen-only")
+
+
+@dataclass(frozen=True)
+class UnseenExpressionConfig(ProbeConfig):
+    probes: tuple[str, ...] = PROBES
+    scopes: tuple[str, ...] = SCOPES
+    # linear probe
+    Cs: tuple[float, ...] = DEFAULT_CS
+    select_metric: str = "mean_class_accuracy"
+    val_fraction: float = 0.1
+    # kNN probe (also the few-shot kNN's k and T)
+    k: int = DEFAULT_K
+    T: float = DEFAULT_T
+    ks: tuple[int, ...] = DEFAULT_KS
+    index_kind: str = "flat"
+    # few-shot probes
+    shots: int = 5
+    draws: int = 5
+    draw_seed: int = 0
+    C: float = 1.0
+
+    def __post_init__(self) -> None:
+        for name, value, known in (("probes", self.probes, PROBES),
+                                   ("scopes", self.scopes, SCOPES)):
+            if not value or set(value) - set(known):
+                raise ProtocolError(f"unseen-expression {name} must be among {known}, "
+                                    f"got {value}")
+
+
+@dataclass(frozen=True)
+class UnseenTask(Task):
+    scope: str = "unseen"
+    probe: str = "linear"
+
+
+def class_groups(ctx: RunContext, spec: str) -> ClassGroups:
+    info = ctx.encoder.info
+    try:
+        return unseen_and_seen(ctx.dataset(spec).classes, info.pretrain_classes)
+    except ValueError as e:
+        raise ProtocolError(f"encoder {info.name}: pretrain_classes {list(info.pretrain_classes)} "
+                            f"vs {spec}: {e}") from None
+
+
+def check_applicable(scope: str, groups: ClassGroups, encoder: str, spec: str) -> None:
+    """Raise :class:`TaskNotApplicable` when ``scope`` has nothing to score."""
+    why = None
+    if scope == "unseen" and not groups.unseen:
+        why = f"{encoder} was pre-trained on every class of {spec}: no unseen classes"
+    elif scope == "seen" and not groups.seen:
+        why = f"{encoder} saw none of {spec}'s classes in pre-training: no seen classes"
+    elif scope == "unseen-only" and len(groups.unseen) < 2:
+        why = (f"{spec} has {len(groups.unseen)} class(es) unseen by {encoder} "
+               f"({list(groups.unseen)}); an unseen-only probe needs at least 2")
+    elif scope == "unseen-only" and not groups.seen:
+        why = (f"every class of {spec} is unseen by {encoder}: unseen-only would repeat "
+               "the unseen record")
+    if why:
+        raise TaskNotApplicable(why)
+
+
+@register_protocol
+class UnseenExpressionProtocol(Protocol):
+    name = "unseen-expression"
+    version = 1
+    Config = UnseenExpressionConfig
+
+    def default_datasets(self) -> tuple[str, ...]:
+        return ("synth-compound", "synth-wild")
+
+    def tasks(self, datasets: Sequence[str]) -> list[Task]:
+        return [UnseenTask(self.name, (spec,), f"{spec}@{scope}-{probe}", scope, probe)
+                for spec in datasets for probe in self.config.probes
+                for scope in self.config.scopes]
+
+    def evaluate(self, ctx: RunContext, task: UnseenTask) -> Evaluation:
+        (spec,) = task.datasets
+        groups = class_groups(ctx, spec)
+        check_applicable(task.scope, groups, ctx.encoder.info.name, spec)
+        cfg = self.config
+        fit_classes = groups.unseen if task.scope == "unseen-only" else tuple(
+            ctx.dataset(spec).classes)
+        parts = dataset_parts(ctx, spec, fit_classes, cfg.holdout_fraction)
+        scored = parts.test
+        if task.scope != "unseen-only":
+            wanted = groups.unseen if task.scope == "unseen" else groups.seen
+            ids = [fit_classes.index(c) for c in wanted]
+            index = np.flatnonzero(np.isin(scored.y, ids))
+            if len(index) == 0:
+                raise TaskNotApplicable(f"{scored.name} has no rows of the {task.scope} "
+                                        f"classes {list(wanted)}")
+            scored = scored.take(index, f"{scored.split}-{task.scope}")
+        ev = self._probe(ctx, task, parts, scored, fit_classes)
+        ev.dropped = parts.dropped
+        ev.details.update(scope=task.scope, probe=task.probe, unseen_classes=list(groups.unseen),
+                          seen_classes=list(groups.seen),
+                          pretrain_classes=list(ctx.encoder.info.pretrain_classes),
+                          test_origin=parts.test_origin)
+        return ev
+
+    def _probe(self, ctx, task, parts, scored, fit_classes) -> Evaluation:
+        cfg, spec = self.config, task.datasets[0]
+        roles = {spec: "eval"}
+        if task.probe == "linear":
+            # one fit per class set and seed, shared by the unseen and seen records
+            fits = ctx.memo.setdefault((self.name, spec, fit_classes, cfg), {})
+            return linear_evaluation(ctx, task, roles, parts, scored, LinearConfig(
+                Cs=cfg.Cs, select_metric=cfg.select_metric, val_fraction=cfg.val_fraction),
+                fits)
+        if task.probe == "knn":
+            return knn_evaluation(ctx, task, roles, parts, scored, KnnConfig(
+                k=cfg.k, T=cfg.T, ks=cfg.ks, index_kind=cfg.index_kind))
+        inner = task.probe.removeprefix("few-shot-")
+        return few_shot_evaluation(ctx, task, roles, parts.train, scored, cfg.shots, inner,
+                                   FewShotConfig(shots=(cfg.shots,), draws=cfg.draws,
+                                                 draw_seed=cfg.draw_seed, probes=(inner,),
+                                                 C=cfg.C, k=cfg.k, T=cfg.T),
+                                   parts.dropped)
