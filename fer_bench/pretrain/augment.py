@@ -12,8 +12,8 @@ matter:
   pixels; the stored images are no larger than the output, so every crop is an
   upsampling and needs no antialiasing;
 - ColorJitter draws its factors and its random order of the four operations per image,
-  as torchvision does; a batch applies the operations in four rounds, each image taking
-  its own operation in each round (identity factors for the others). Hue is the exact
+  as torchvision does; a batch applies the operations in four rounds, each operation
+  running on the images that take it in that round. Hue is the exact
   HSV shift of torchvision (RGB -> HSV, h + shift mod 1, HSV -> RGB), not a YIQ
   rotation, so colours match torchvision per image to float rounding (tested).
 
@@ -147,17 +147,22 @@ def color_jitter(x: torch.Tensor, factors: torch.Tensor, order: torch.Tensor,
 
     ``factors`` (N, 4): brightness, contrast, saturation multipliers and hue shift;
     ``order`` (N, 4): the position-by-position operation ids; ``apply`` (N,) bool.
+    In each of the four rounds every operation runs once, on the images whose order puts
+    it there, so each image gets each operation exactly once (hue, the costly one, too).
+    The group sizes are read to the host once per call (one device sync).
     """
-    identity = torch.tensor([1.0, 1.0, 1.0, 0.0], device=x.device)
-    for step in range(4):
-        op = order[:, step]
-        for op_id, fn in ((BRIGHTNESS, _brightness), (CONTRAST, _contrast),
-                          (SATURATION, _saturation)):
-            active = apply & (op == op_id)
-            f = torch.where(active, factors[:, op_id], identity[op_id])
-            x = fn(x, f.view(-1, 1, 1, 1))
-        active = apply & (op == HUE)
-        x = torch.where(active.view(-1, 1, 1, 1), adjust_hue(x, factors[:, HUE]), x)
+    skip = len(_OPS)
+    ops = torch.where(apply[:, None], order, skip)             # (N, 4); skip = no jitter
+    rows = ops.argsort(dim=0, stable=True)                     # per round, images by op
+    counts = torch.stack([torch.bincount(ops[:, r], minlength=skip + 1) for r in range(4)])
+    x = x.clone()
+    for r, round_counts in enumerate(counts.tolist()):
+        start = 0
+        for op_id, n in enumerate(round_counts[:skip]):
+            if n:
+                idx = rows[start:start + n, r]
+                x[idx] = _OPS[op_id](x[idx], factors[idx, op_id])
+            start += n
     return x
 
 
@@ -166,15 +171,15 @@ def _blend(a: torch.Tensor, b: torch.Tensor, ratio: torch.Tensor) -> torch.Tenso
 
 
 def _brightness(x, f):
-    return _blend(x, torch.zeros((), device=x.device), f)
+    return (x * f.view(-1, 1, 1, 1)).clamp_(0.0, 1.0)
 
 
 def _contrast(x, f):
-    return _blend(x, grayscale(x).mean(dim=(1, 2, 3), keepdim=True), f)
+    return _blend(x, grayscale(x).mean(dim=(1, 2, 3), keepdim=True), f.view(-1, 1, 1, 1))
 
 
 def _saturation(x, f):
-    return _blend(x, grayscale(x), f)
+    return _blend(x, grayscale(x), f.view(-1, 1, 1, 1))
 
 
 def adjust_hue(x: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
@@ -182,6 +187,9 @@ def adjust_hue(x: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
     h, s, v = _rgb_to_hsv(x)
     h = torch.remainder(h + shift.view(-1, 1, 1), 1.0)
     return _hsv_to_rgb(h, s, v)
+
+
+_OPS = (_brightness, _contrast, _saturation, adjust_hue)  # indexed by BRIGHTNESS..HUE
 
 
 def _rgb_to_hsv(x: torch.Tensor):
