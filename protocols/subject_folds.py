@@ -77,10 +77,17 @@ def pool_folds(ctx: RunContext, spec: str, pool: LabelledSplit, k: int,
     return np.array([by_id[i] for i in pool.ids], dtype=np.int64)
 
 
+def inner_validation(train: LabelledSplit, fraction: float,
+                     seed: int) -> tuple[LabelledSplit, LabelledSplit]:
+    """(fit, val) of the training folds: ``fraction`` of their subjects, drawn with
+    ``seed``, validate; the rest fit. No subject is on both sides."""
+    held = subject_holdout(train.rows, fraction, seed)
+    return train.take(np.flatnonzero(~held)), train.take(np.flatnonzero(held), INNER_VAL)
+
+
 def _linear_fold(ctx, train: LabelledSplit, test: LabelledSplit, seed: int,
                  cfg: SubjectFoldsConfig) -> tuple[np.ndarray, dict]:
-    held = subject_holdout(train.rows, cfg.val_fraction, seed)
-    fit, val = train.take(np.flatnonzero(~held)), train.take(np.flatnonzero(held), INNER_VAL)
+    fit, val = inner_validation(train, cfg.val_fraction, seed)
     result = linear_probe(fit.X, fit.y, val.X, val.y, test.X, len(train.classes), Cs=cfg.Cs,
                           select_metric=cfg.select_metric, device=ctx.device)
     return result.test_pred, {"C": result.best_C, "n_train": len(fit), "n_val": len(val)}
