@@ -35,6 +35,7 @@ from fer_bench.features.extract import iter_shard_features
 from fer_bench.features.key import DTYPE, STORE_FORMAT, feature_key, key_inputs
 from fer_bench.features.shards import PartialEntry, shard_ranges
 from fer_bench.images.decode import ImageDecodeError
+from fer_bench.images.loader import default_workers
 from fer_bench.paths import cache_dir
 
 __all__ = ["FeatureStore", "Features", "InvalidEntryWarning", "dataset_ids"]
@@ -155,7 +156,8 @@ class FeatureStore:
                 bar.close()
         seconds = time.perf_counter() - t0
         facts = {"device": str(encoder.device), "batch_size": batch_size,
-                 "num_workers": num_workers, "world_size": 1,
+                 "num_workers": default_workers() if num_workers is None else num_workers,
+                 "world_size": 1,
                  "timings": {"extract_s": round(seconds, 3), "embedded_rows": todo_rows,
                              "resumed_rows": len(dataset) - todo_rows,
                              "images_per_s": round(todo_rows / seconds, 1) if seconds else None}}
