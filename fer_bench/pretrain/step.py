@@ -46,6 +46,8 @@ class TrainStep:
         self.ctx = ctx
         self.autocast = autocast_context(ctx.device, amp)
         self.channels_last = ctx.device.type == "cuda" if channels_last is None else channels_last
+        if ctx.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # fixed shapes: autotune convolutions once
 
     def __call__(self, x: torch.Tensor, fine: torch.Tensor, coarse: torch.Tensor,
                  lr: float) -> dict[str, torch.Tensor]:

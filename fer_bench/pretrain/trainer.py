@@ -26,7 +26,7 @@ from fer_bench.pretrain.distributed import (DistContext, any_rank, init_distribu
 from fer_bench.pretrain.losses import Objective
 from fer_bench.pretrain.model import PretrainNet, build_model
 from fer_bench.pretrain.pipeline import DeviceBatches
-from fer_bench.pretrain.run_log import LOG_NAME, RunLog
+from fer_bench.pretrain.run_log import LOG_NAME, IntervalMeter, RunLog
 from fer_bench.pretrain.step import TrainStep, make_optimizer
 
 # Settings that change what is trained; a resume must keep them.
@@ -172,12 +172,10 @@ def _train(cfg: TrainConfig, ctx: DistContext, data: PretrainData | None) -> Tra
     bar = _progress(cfg, ctx, total_steps, global_step)
     model.train()
     t_start = time.time()
-    t_last_ckpt = t_last_log = t_start
-    images_since_log, steps_since_log = 0, 0
-    sums: dict[str, torch.Tensor] = {}
+    t_last_ckpt = t_start
+    meter = IntervalMeter()
     history: list[dict] = []
     stop_reason = "epochs"
-    images_per_s = 0.0
     budget_s = None if cfg.time_budget_min is None else 60.0 * cfg.time_budget_min
     check_every = 10 if ctx.enabled else 1
 
@@ -194,6 +192,22 @@ def _train(cfg: TrainConfig, ctx: DistContext, data: PretrainData | None) -> Tra
                 "pretrained_on": list(data.pretrained_on), "reason": reason})
             log.write("checkpoint", global_step=global_step, reason=reason)
 
+    def flush_log(end_of_epoch: bool) -> None:
+        record = meter.flush()
+        record.update(global_step=global_step, epoch=round(global_step / steps_per_epoch, 4),
+                      lr=learning_rate(cfg, (global_step - 1) / steps_per_epoch),
+                      elapsed_s=round(elapsed_before + time.time() - t_start, 2))
+        history.append(record)
+        if not ctx.is_main:
+            return
+        log.write("step", **record)
+        if bar is not None:
+            bar.set_postfix(loss=record["total"], ips=int(record["images_per_s"]))
+        elif end_of_epoch:
+            print(f"epoch {global_step // steps_per_epoch}/{cfg.epochs} loss "
+                  f"{record['total']:.4f} {record['images_per_s']:.0f} img/s "
+                  f"{record['elapsed_s']:.0f}s", flush=True)
+
     while global_step < total_steps:
         epoch, step = divmod(global_step, steps_per_epoch)
         if cfg.max_steps is not None and global_step >= cfg.max_steps:
@@ -205,35 +219,18 @@ def _train(cfg: TrainConfig, ctx: DistContext, data: PretrainData | None) -> Tra
             break
         x, fine, coarse = batches.batch(epoch, step, global_step)
         terms = step_fn(x, fine, coarse, learning_rate(cfg, global_step / steps_per_epoch))
-        for k, v in terms.items():
-            sums[k] = sums[k] + v if k in sums else v.clone()
+        meter.add(terms, cfg.batch_size)
         global_step += 1
-        steps_since_log += 1
-        images_since_log += cfg.batch_size
         if bar is not None:
             bar.update(1)
         end_of_epoch = global_step % steps_per_epoch == 0
-        if steps_since_log >= cfg.log_every or end_of_epoch:
-            record = {k: round(float(v) / steps_since_log, 5) for k, v in sums.items()}
-            now = time.time()
-            images_per_s = images_since_log / max(now - t_last_log, 1e-9)
-            record.update(global_step=global_step, epoch=round(global_step / steps_per_epoch, 4),
-                          lr=learning_rate(cfg, (global_step - 1) / steps_per_epoch),
-                          images_per_s=round(images_per_s, 1),
-                          elapsed_s=round(elapsed_before + now - t_start, 2))
-            history.append(record)
-            if ctx.is_main:
-                log.write("step", **record)
-                if bar is not None:
-                    bar.set_postfix(loss=record["total"], ips=int(images_per_s))
-                elif end_of_epoch:
-                    print(f"epoch {global_step // steps_per_epoch}/{cfg.epochs} "
-                          f"loss {record['total']:.4f} {images_per_s:.0f} img/s "
-                          f"{record['elapsed_s']:.0f}s", flush=True)
-            sums, steps_since_log, images_since_log, t_last_log = {}, 0, 0, now
+        if meter.steps >= cfg.log_every or end_of_epoch:
+            flush_log(end_of_epoch)
         if end_of_epoch and time.time() - t_last_ckpt > 60 * cfg.checkpoint_every_min:
             save("periodic")
             t_last_ckpt = time.time()
+    if meter.steps:
+        flush_log(False)
     if bar is not None:
         bar.close()
     save(stop_reason)
@@ -245,7 +242,8 @@ def _train(cfg: TrainConfig, ctx: DistContext, data: PretrainData | None) -> Tra
                        fine_classes=data.fine_classes, present_classes=data.present_classes,
                        pretrained_on=data.pretrained_on, steps=global_step,
                        steps_per_epoch=steps_per_epoch, elapsed_s=elapsed,
-                       stop_reason=stop_reason, images_per_s=images_per_s, out=out,
+                       stop_reason=stop_reason,
+                       images_per_s=history[-1]["images_per_s"] if history else 0.0, out=out,
                        device=_device_name(ctx.device), history=history)
 
 
