@@ -62,6 +62,18 @@ class AugmentParams:
 class BatchAugment:
     def __init__(self, config: AugmentConfig = AugmentConfig()):
         self.config = config
+        self._constants: dict[torch.device, tuple[torch.Tensor, ...]] = {}
+
+    def constants(self, device) -> tuple[torch.Tensor, ...]:
+        """(jitter low, jitter high, mean, std) on ``device``, made once: building a CUDA
+        tensor from Python numbers is a host-to-device copy that waits for the stream."""
+        device = torch.device(device)
+        if device not in self._constants:
+            b, c, s, h = self.config.jitter
+            values = ([max(0.0, 1 - b), max(0.0, 1 - c), max(0.0, 1 - s), -h],
+                      [1 + b, 1 + c, 1 + s, h], self.config.mean, self.config.std)
+            self._constants[device] = tuple(torch.tensor(v, device=device) for v in values)
+        return self._constants[device]
 
     def __call__(self, images: torch.Tensor, generator: torch.Generator | None = None
                  ) -> torch.Tensor:
@@ -77,9 +89,7 @@ class BatchAugment:
             return torch.rand(*shape, device=device, generator=generator)
 
         box = _sample_crop_boxes(n, cfg.scale, cfg.ratio, rand)
-        b, c, s, h = cfg.jitter
-        lo = torch.tensor([max(0.0, 1 - b), max(0.0, 1 - c), max(0.0, 1 - s), -h], device=device)
-        hi = torch.tensor([1 + b, 1 + c, 1 + s, h], device=device)
+        lo, hi = self.constants(device)[:2]
         return AugmentParams(
             box=box,
             flip=rand(n) < cfg.flip_p,
@@ -99,9 +109,8 @@ class BatchAugment:
         x = x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
         x = color_jitter(x, p.factors, p.order, p.jitter)
         x = torch.where(p.grey.view(-1, 1, 1, 1), grayscale(x).expand_as(x), x)
-        mean = torch.tensor(cfg.mean, device=x.device).view(1, 3, 1, 1)
-        std = torch.tensor(cfg.std, device=x.device).view(1, 3, 1, 1)
-        return (x - mean) / std
+        mean, std = self.constants(x.device)[2:]
+        return (x - mean.view(1, 3, 1, 1)) / std.view(1, 3, 1, 1)
 
 
 def _sample_crop_boxes(n: int, scale, ratio, rand, attempts: int = 10) -> torch.Tensor:
@@ -149,12 +158,12 @@ def color_jitter(x: torch.Tensor, factors: torch.Tensor, order: torch.Tensor,
     ``order`` (N, 4): the position-by-position operation ids; ``apply`` (N,) bool.
     In each of the four rounds every operation runs once, on the images whose order puts
     it there, so each image gets each operation exactly once (hue, the costly one, too).
-    The group sizes are read to the host once per call (one device sync).
+    The group sizes are read to the host once per call (the one device sync of a view).
     """
     skip = len(_OPS)
     ops = torch.where(apply[:, None], order, skip)             # (N, 4); skip = no jitter
     rows = ops.argsort(dim=0, stable=True)                     # per round, images by op
-    counts = torch.stack([torch.bincount(ops[:, r], minlength=skip + 1) for r in range(4)])
+    counts = F.one_hot(ops, skip + 1).sum(0)                   # (4 rounds, ops + skip)
     x = x.clone()
     for r, round_counts in enumerate(counts.tolist()):
         start = 0
@@ -211,7 +220,7 @@ def _hsv_to_rgb(h, s, v) -> torch.Tensor:
     """The hexcone in closed form: channel n (R=5, G=3, B=1) is
     v - v*s*clamp(min(k, 4 - k), 0, 1) with k = (n + 6h) mod 6 (same values as
     torchvision's sector table, without materialising six candidates per pixel)."""
-    n = torch.tensor([5.0, 3.0, 1.0], device=h.device).view(1, 3, 1, 1)
+    n = (5.0 - 2.0 * torch.arange(3, device=h.device, dtype=h.dtype)).view(1, 3, 1, 1)
     k = torch.remainder(n + 6.0 * h.unsqueeze(1), 6.0)
     v, s = v.unsqueeze(1), s.unsqueeze(1)
     return v - v * s * torch.minimum(k, 4.0 - k).clamp(0.0, 1.0)
