@@ -85,18 +85,22 @@ trap finish EXIT
 # -- 1. install ------------------------------------------------------------------------------
 say "python: $($PY -c 'import sys, torch, torchvision; print(sys.version.split()[0], torch.__version__, torchvision.__version__, torch.cuda.is_available())')"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
-if ! "$PY" -c "import fer_bench.encoders.resnet" 2>/dev/null; then
-  if "$PY" -m pip install -q --no-deps --no-build-isolation --no-index -e . ; then
+FORCE_COPY=${FER_FORCE_SOURCE_COPY:-0}            # test hook for the fallback below
+if [[ "$FORCE_COPY" == 1 ]] || ! "$PY" -c "import fer_bench.encoders.resnet" 2>/dev/null; then
+  if [[ "$FORCE_COPY" != 1 ]] && "$PY" -m pip install -q --no-deps --no-build-isolation --no-index -e . ; then
     say "installed fer-bench (editable, no deps)"
   else
-    say "pip install failed; using a source copy on PYTHONPATH"
+    # encoders/ and protocols/ install as fer_bench.encoders / fer_bench.protocols: lay
+    # the source out that way, and keep the checkout's own fer_bench/ (no encoders
+    # inside) off sys.path (PYTHONSAFEPATH: no cwd or script folder in front).
+    say "no editable install; using a source copy on PYTHONPATH"
     rm -rf /tmp/fer-src && mkdir -p /tmp/fer-src
     cp -r fer_bench /tmp/fer-src/ && cp -r encoders /tmp/fer-src/fer_bench/encoders
     cp -r protocols /tmp/fer-src/fer_bench/protocols
-    export PYTHONPATH=/tmp/fer-src${PYTHONPATH:+:$PYTHONPATH}
+    export PYTHONPATH=/tmp/fer-src${PYTHONPATH:+:$PYTHONPATH} PYTHONSAFEPATH=1
   fi
 fi
-"$PY" -c "import fer_bench.pretrain.trainer, fer_bench.encoders.crs_cont" && say "fer-bench imports"
+say "fer-bench from $("$PY" -c "import fer_bench.pretrain.trainer as t, fer_bench.encoders.crs_cont as c; print(t.__file__, c.__file__)")"
 [[ -f "$PACK" ]] || { say "ERROR: pack $PACK missing (carry .pack)"; exit 2; }
 FB=("$PY" -c "import sys; from fer_bench.cli import main; sys.exit(main())")
 
