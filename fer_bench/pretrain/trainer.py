@@ -161,8 +161,12 @@ def _train(cfg: TrainConfig, ctx: DistContext, data: PretrainData | None) -> Tra
     batches = DeviceBatches(data, cfg.batch_size, objective.views, cfg.input_size, ctx, cfg.seed)
     steps_per_epoch = batches.steps_per_epoch
     total_steps = cfg.epochs * steps_per_epoch
-    if batches.steps_per_epoch == 0:
+    if steps_per_epoch == 0:
         raise ValueError(f"{len(data)} images are fewer than one batch of {cfg.batch_size}")
+    if state is not None and state["steps_per_epoch"] != steps_per_epoch:
+        raise ValueError(f"--resume {ckpt_path}: the data now make {steps_per_epoch} steps per "
+                         f"epoch, the saved run had {state['steps_per_epoch']}; the datasets "
+                         "changed since (e.g. a new generator version): start a new run")
 
     log = RunLog(out / LOG_NAME if ctx.is_main else None)
     if ctx.is_main:
