@@ -121,7 +121,6 @@ def bench_reference(data, ctx, args) -> dict:
     full = timed(train_step, args.steps, warmup, ctx.device, args.cap_s)
     result = {"train": full, "input_only": pipe, "warmup_steps": warmup,
               "total_s": time.perf_counter() - t0}
-    del it, loader
     return result
 
 
@@ -130,7 +129,8 @@ def rate(r: dict, batch: int) -> float:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--data", action="append", help="pre-training data spec (repeatable)")
     src.add_argument("--synthetic", type=int, help="N generated faces rendered in memory")
@@ -161,7 +161,7 @@ def main() -> None:
     b = args.batch_size
     figures = {
         "device": torch.cuda.get_device_name(ctx.device) if ctx.device.type == "cuda"
-        else f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)",
+        else f"cpu ({platform.machine()}, {torch.get_num_threads()} threads)",
         "torch": torch.__version__, "input_size": args.input_size, "batch_size": b,
         "images": len(data), "reference_workers": args.workers, "amp": args.amp,
         "compile": args.compile,

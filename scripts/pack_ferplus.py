@@ -22,7 +22,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-root", required=True, help="folder holding ferplus/")
     p.add_argument("--splits", default="train,val", help="comma-separated FERPlus splits")
     p.add_argument("--out", default=None, help="default: .pack/ferplus-<splits>.npz.xz")

@@ -32,7 +32,8 @@ def embed_all(encoder, images: np.ndarray, batch: int = 512) -> np.ndarray:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--pack", required=True)
     p.add_argument("--train", default="train")
     p.add_argument("--test", default="val")
@@ -77,10 +78,11 @@ def main() -> None:
                "per_class_recall": dict(zip(classes, scores["per_class_recall"])),
                "embed_s": round(t_embed, 1), "total_s": round(time.time() - t0, 1)}
         results["encoders"][name] = row
-        print(f"{name:16s} acc {row['accuracy']:.3f} [{row['accuracy_ci95'][0]:.3f}, "
-              f"{row['accuracy_ci95'][1]:.3f}]  mca {row['mean_class_accuracy']:.3f} "
-              f"[{row['mean_class_accuracy_ci95'][0]:.3f}, {row['mean_class_accuracy_ci95'][1]:.3f}]"
-              f"  ({row['total_s']}s)", flush=True)
+        acc_lo, acc_hi = row["accuracy_ci95"]
+        mca_lo, mca_hi = row["mean_class_accuracy_ci95"]
+        print(f"{name:16s} acc {row['accuracy']:.3f} [{acc_lo:.3f}, {acc_hi:.3f}]  mca "
+              f"{row['mean_class_accuracy']:.3f} [{mca_lo:.3f}, {mca_hi:.3f}]  "
+              f"({row['total_s']}s)", flush=True)
         if args.json:  # after each encoder, so a time cap still leaves what was done
             with open(args.json, "w") as f:
                 json.dump(results, f, indent=1)

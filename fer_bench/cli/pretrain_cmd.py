@@ -60,7 +60,7 @@ _USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError)
               help="After training, export the encoder here (e.g. "
                    "encoders/weights/crs-cont-<revision>).")
 @click.option("--revision", default=None, help="Revision recorded in the export "
-              "(default: <method>-<input size>-e<epochs>).")
+              "(default: <method>-<input size>px-e<epochs>).")
 @click.option("--shard-mb", type=float, default=None,
               help=f"Split the export into files of at most this many MiB "
                    f"(shipped weights use {_DEFAULT_SHARD_MB:g}).")
@@ -80,9 +80,8 @@ def pretrain_command(export_to, revision, shard_mb, compile_, **options) -> None
                f"{result.elapsed_s:.0f}s, last {result.images_per_s:.0f} images/s; run in "
                f"{result.out}")
     if export_to is not None and _is_main_process():
-        revision = revision or f"{cfg.method}-{cfg.input_size}-e{result.epochs_run:g}"
-        files = export_result(result, export_to, revision, shard_mb)
-        click.echo(f"exported {len(files)} file(s) to {export_to} (revision {revision})")
+        revision = revision or f"{cfg.method}-{cfg.input_size}px-e{result.epochs_run:g}"
+        click.echo(_exported(export_result(result, export_to, revision, shard_mb), revision))
 
 
 @click.command("export-encoder")
@@ -101,7 +100,12 @@ def export_command(checkpoint: Path, out: Path, revision: str, shard_mb: float |
         files = export_checkpoint(checkpoint, out, revision, shard_mb)
     except _USER_ERRORS as e:
         raise click.ClickException(str(e)) from None
-    click.echo(f"exported {len(files)} file(s) to {out} (revision {revision})")
+    click.echo(_exported(files, revision))
+
+
+def _exported(files: list[Path], revision: str) -> str:
+    where = files[0].parent if len(files) > 1 else files[0]  # shards + index, or one file
+    return f"exported {len(files)} file(s) to {where} (revision {revision})"
 
 
 def _is_main_process() -> bool:

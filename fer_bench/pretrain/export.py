@@ -84,8 +84,11 @@ def export_encoder(trunk_state: dict[str, torch.Tensor], out: Path, metadata: di
     variances (e.g. bn1's) soon exceed fp16's 65504. They are 0.2% of the bytes."""
     tensors = {k: (v.to(torch.float16) if v.is_floating_point() and not _is_bn_stat(k)
                    else v) for k, v in trunk_state.items()}
+    out = Path(out)
+    if shard_mb is None and out.suffix != ".safetensors":  # the name crs-cont looks for
+        out = out.with_name(out.name + ".safetensors")
     max_bytes = None if shard_mb is None else int(shard_mb * MiB)
-    return save_encoder_weights(tensors, Path(out), {**metadata, "dtype": "float16"},
+    return save_encoder_weights(tensors, out, {**metadata, "dtype": "float16"},
                                 dtype=None, max_shard_bytes=max_bytes)
 
 
