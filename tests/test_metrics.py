@@ -10,7 +10,11 @@ from sklearn.metrics import (
     recall_score,
 )
 
-from fer_bench.metrics import bootstrap_interval, classification_metrics, summarize_seeds
+from fer_bench.metrics import (
+    bootstrap_interval,
+    classification_metrics,
+    summarize_seeds,
+)
 
 
 def test_hand_computed_case():

@@ -87,7 +87,7 @@ def test_k_larger_than_bank_is_clamped():
 
 
 def test_unnormalised_inputs_are_normalised():
-    sims, idx = knn_search(BANK * 7.0, QUERIES * 0.1, k=3)
+    sims, _ = knn_search(BANK * 7.0, QUERIES * 0.1, k=3)
     np.testing.assert_allclose(sims[0], [1.0, 0.6, 0.0], atol=1e-6)
 
 

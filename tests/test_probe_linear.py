@@ -145,7 +145,7 @@ def test_stratified_val_split_is_seeded_and_stratified():
     assert np.array_equal(np.sort(np.concatenate([train, val])), np.arange(len(y)))
     # round(0.1 * count): 10, 4, then at least one of the five, and the singleton stays in train
     assert np.bincount(y[val], minlength=4).tolist() == [10, 4, 1, 0]
-    again_train, again_val = stratified_val_split(y, fraction=0.1, seed=0)
+    _, again_val = stratified_val_split(y, fraction=0.1, seed=0)
     np.testing.assert_array_equal(val, again_val)
     _, other_val = stratified_val_split(y, fraction=0.1, seed=1)
     assert not np.array_equal(val, other_val)

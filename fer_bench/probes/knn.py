@@ -14,12 +14,12 @@ number of blocks, so a 5-image fold and a 300k-image test set both work.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import faiss
 import numpy as np
 
+from fer_bench.probes.ivf import BatchedIVF, default_nlist
 from fer_bench.probes.normalize import l2_normalize
 
 DEFAULT_K = 20
@@ -48,11 +48,11 @@ def build_index(
     nlist: int | None = None,
     hnsw_m: int = 32,
     seed: int = 1234,
-) -> faiss.Index:
+) -> faiss.Index | BatchedIVF:
     """A FAISS inner-product index over ``bank_X`` (already L2-normalised, float32).
 
-    ``ivf``: ``IndexIVFFlat`` with ``nlist`` spherical k-means cells (default
-    ``4 * sqrt(n)``, the usual FAISS rule of thumb), trained on at most 64 points per cell.
+    ``ivf``: :class:`~fer_bench.probes.ivf.BatchedIVF`, ``nlist`` spherical k-means cells
+    (default ``sqrt(n)``) searched a cell at a time with matrix products.
     ``hnsw``: ``IndexHNSWFlat`` with ``hnsw_m`` links per node.
     """
     if index_kind not in INDEX_KINDS:
@@ -62,16 +62,7 @@ def build_index(
     if index_kind == "flat":
         index = faiss.IndexFlatIP(d)
     elif index_kind == "ivf":
-        if nlist is None:
-            nlist = int(4 * math.sqrt(n))
-        nlist = max(1, min(nlist, n // 39 or 1))  # FAISS wants >= 39 training points per cell
-        quantizer = faiss.IndexFlatIP(d)
-        index = faiss.IndexIVFFlat(quantizer, d, nlist, faiss.METRIC_INNER_PRODUCT)
-        index.cp.spherical = True  # centroids on the sphere, like the data
-        index.cp.niter = 10
-        index.cp.max_points_per_centroid = 64
-        index.cp.seed = seed
-        index.train(bank)
+        return BatchedIVF(bank, nlist or default_nlist(n), seed=seed)
     else:
         index = faiss.IndexHNSWFlat(d, hnsw_m, faiss.METRIC_INNER_PRODUCT)
     index.add(bank)
@@ -85,7 +76,7 @@ def _query_block_size(n_queries: int, bytes_per_query: int, memory_bytes: int) -
 
 
 def search_index(
-    index: faiss.Index,
+    index,
     query_X: np.ndarray,
     k: int,
     *,

@@ -260,7 +260,7 @@ def linear_probe(
     )
 
 
-def _predict_start(fitter: "_Fitter", Cs: list[float], solutions: list[np.ndarray]) -> np.ndarray:
+def _predict_start(fitter: _Fitter, Cs: list[float], solutions: list[np.ndarray]) -> np.ndarray:
     """Starting point for the next C of the sweep: the solution path is smooth in log C,
     so extrapolate linearly from the last two solutions (the last one alone before that)."""
     j = len(solutions)
