@@ -102,3 +102,9 @@ def test_each_method_builds_only_the_heads_it_trains(tmp_path, faces, method, cl
     assert result.steps == 1
     # every parameter got a gradient: DDP would fail on one that did not
     assert all(p.grad is not None for p in result.model.parameters())
+
+
+def test_a_diverging_loss_stops_the_run_before_a_checkpoint_keeps_it(tmp_path, faces):
+    with pytest.raises(FloatingPointError, match="--lr"):
+        train(config(tmp_path, lr=float("inf"), log_every=1), faces)
+    assert not (tmp_path / "run" / "checkpoint.pt").exists()

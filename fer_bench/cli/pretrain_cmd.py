@@ -10,9 +10,9 @@ from fer_bench.pretrain.losses import METHODS
 
 _DEFAULT_SHARD_MB = 16.0
 # Bad input (unknown dataset or split, existing run, changed settings on resume, bad
-# checkpoint): a one-line message, not a traceback. DatasetError, RunExists and
-# CheckpointError derive from these.
-_USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError)
+# checkpoint, a diverged loss): a one-line message, not a traceback. DatasetError,
+# RunExists and CheckpointError derive from these.
+_USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError, FloatingPointError)
 
 
 @click.command("pretrain")

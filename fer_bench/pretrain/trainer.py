@@ -202,6 +202,10 @@ def _train(cfg: TrainConfig, ctx: DistContext, data: PretrainData | None) -> Tra
                       lr=learning_rate(cfg, (global_step - 1) / steps_per_epoch),
                       elapsed_s=round(elapsed_before + time.time() - t_start, 2))
         history.append(record)
+        if not math.isfinite(record["total"]):  # before any checkpoint can save the NaNs
+            raise FloatingPointError(
+                f"the loss became {record['total']} by step {global_step}; the last checkpoint "
+                f"in {out} predates it. Lower --lr or add --warmup-epochs")
         if not ctx.is_main:
             return
         log.write("step", **record)
