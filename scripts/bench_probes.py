@@ -27,7 +27,6 @@ import argparse
 import os
 import time
 
-import faiss
 import numpy as np
 import torch
 from threadpoolctl import threadpool_info, threadpool_limits
@@ -95,11 +94,12 @@ def bench_knn(args) -> None:
     ceiling = matmul_ceiling(queries_n, bank_n)
     print(f"float32 matmul ceiling (numpy, same shape): {ceiling:.1f} GFLOP/s")
 
-    preds, t_probe = timed(knn_probe, bank, bank_y, queries, args.classes, ks=(k,), T=T)
+    preds, t_probe = timed(knn_probe, bank, bank_y, queries, args.classes, ks=(k,), T=T, device=args.device)
     ours = preds[k]
-    print(f"fer-bench knn_probe (FAISS flat, k={k}, incl. normalising + index): {t_probe:.2f} s, "
+    engine = "FAISS flat" if args.device is None else f"torch exact on {args.device}"
+    print(f"fer-bench knn_probe ({engine}, k={k}, incl. normalising + index): {t_probe:.2f} s, "
           f"accuracy {np.mean(ours == query_y):.4f}")
-    _, t_all = timed(knn_probe, bank, bank_y, queries, args.classes)
+    _, t_all = timed(knn_probe, bank, bank_y, queries, args.classes, device=args.device)
     print(f"fer-bench knn_probe, all k in (1,10,20,100,200) from one k=200 search: {t_all:.2f} s")
 
     index = build_index(bank_n, "flat")
@@ -168,9 +168,10 @@ def bench_linear(args) -> None:
     print(f"\n== Linear: {len(tr)} train + {len(va)} val (refit on {n}) x {args.d}, {args.classes} classes, "
           f"{len(DEFAULT_CS)} values of C ({DEFAULT_CS[0]:g}..{DEFAULT_CS[-1]:g}) + refit")
 
-    result, t_ours = timed(linear_probe, X[tr], y[tr], X[va], y[va], X_test, args.classes)
+    result, t_ours = timed(linear_probe, X[tr], y[tr], X[va], y[va], X_test, args.classes, device=args.device)
     iters = [e["n_iter"] for e in result.path]
-    print(f"fer-bench linear_probe (torch L-BFGS float32, warm-started path): {t_ours:.1f} s, "
+    print(f"fer-bench linear_probe (torch L-BFGS float32 on {args.device or 'cpu'}, warm-started path): "
+          f"{t_ours:.1f} s, "
           f"iterations per fit {iters}, best C {result.best_C:g}, "
           f"test accuracy {np.mean(result.test_pred == y_test):.4f}")
 
@@ -196,7 +197,7 @@ def bench_linear(args) -> None:
     for (C, stage), entry in zip(fits, result.path):
         rows = slice(None) if stage == "refit" else tr
         ref_model = fit_logistic(X[rows], y[rows], args.classes, C, init=ref_model, dtype=torch.float64,
-                                 tol=1e-12, max_iter=20000)
+                                 tol=1e-12, max_iter=20000, device=args.device)
         ref = objective64(X[rows], y[rows], ref_model, C)
         gap_ours = (entry["objective"] - ref) / ref
         line = f"  {stage:5s} C={C:<9.3g} ours {gap_ours:+.1e}"
@@ -220,7 +221,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="for torch, FAISS and BLAS")
     parser.add_argument("--nprobes", type=int, nargs="+", default=[2, 4, 8, 16])
     parser.add_argument("--skip-sklearn", action="store_true")
+    parser.add_argument("--device", default=None, help="torch device for our probes, e.g. cuda")
     args = parser.parse_args()
+
+    import faiss
 
     torch.set_num_threads(args.threads)
     faiss.omp_set_num_threads(args.threads)

@@ -194,3 +194,17 @@ def test_cuda_exact_search_matches_faiss():
     gpu_sims, gpu_idx = knn_search(bank, queries, 20, device="cuda", memory_bytes=2**20)
     np.testing.assert_allclose(gpu_sims, sims, atol=1e-5)
     assert (gpu_idx == idx).mean() > 0.999
+
+
+def test_ivf_cells_smaller_than_k_pad_with_minus_one():
+    rng = np.random.default_rng(5)
+    bank = _clustered(rng, 400, n_clusters=4)
+    bank /= np.linalg.norm(bank, axis=1, keepdims=True)
+    index = build_index(bank, "ivf", nlist=8)  # ~50 rows a cell
+    [(_, sims, idx)] = list(search_index(index, bank[:20], 300, nprobe=1))
+    cell_sizes = np.diff(index.offsets)
+    assert ((idx >= 0).sum(axis=1) <= cell_sizes.max()).all() and (idx == -1).any()
+    assert np.isneginf(sims[idx == -1]).all()
+    assert (idx[:, 0] == np.arange(20)).all()  # each query's own row is in its own cell
+    scores = weighted_knn_scores(sims, idx, np.zeros(400, dtype=int), 2, T=0.07)
+    assert np.isfinite(scores).all() and (scores[:, 1] == 0).all()
