@@ -18,22 +18,25 @@ import numpy as np
 import torch
 
 
-def main() -> None:
+class Report(dict):
+    """Prints every figure as it is recorded: a run cut short still shows what it found."""
 
-    class Out(dict):
-        def __setitem__(self, k, v):
-            print(k, '=', v, flush=True); super().__setitem__(k, v)
-    out = Out()
-    print('start', flush=True)
+    def __setitem__(self, key, value):
+        print(f"{key} = {value}", flush=True)
+        super().__setitem__(key, value)
+
+
+def main() -> None:
+    out = Report()
     dev = "cuda" if torch.cuda.is_available() else "cpu"
     out["torch"] = torch.__version__
     out["device_name"] = torch.cuda.get_device_name() if dev == "cuda" else "cpu"
     from fer_bench.datasets.registry import load_dataset
     from fer_bench.encoder_registry import get_encoder
-    from fer_bench.features.store import FeatureStore
     from fer_bench.features.extract import shard_batches
-    from fer_bench.images.loader import image_loader
+    from fer_bench.features.store import FeatureStore
     from fer_bench.images.decode import decode_file
+    from fer_bench.images.loader import image_loader
 
     N = int(os.environ.get("N", "2048"))
     t = time.perf_counter()
