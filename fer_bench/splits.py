@@ -9,8 +9,8 @@ each rule is tested on hand-made arrays:
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 

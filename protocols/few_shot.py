@@ -22,19 +22,19 @@ Probes, with nothing tuned on the queries:
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
+from fer_bench.protocols.base import ProbeConfig, Protocol, Task, register_protocol
+from fer_bench.protocols.context import LabelledSplit, ProtocolError, RunContext
+from fer_bench.protocols.scoring import Evaluation, SeedRun
+from fer_bench.protocols.splits import dataset_parts
 
 from fer_bench.metrics import classification_metrics
 from fer_bench.probes.knn import DEFAULT_K, DEFAULT_T, clamp_k, knn_probe
 from fer_bench.probes.linear import fit_logistic
 from fer_bench.probes.normalize import l2_normalize
-from fer_bench.protocols.base import ProbeConfig, Protocol, Task, register_protocol
-from fer_bench.protocols.context import LabelledSplit, ProtocolError, RunContext
-from fer_bench.protocols.scoring import Evaluation, SeedRun
-from fer_bench.protocols.splits import dataset_parts
 from fer_bench.splits import few_shot_support
 
 PROBES = ("knn", "linear")
@@ -84,10 +84,10 @@ def support_cv_C(X: np.ndarray, y: np.ndarray, n_classes: int, Cs: Sequence[floa
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     scores = {float(C): [] for C in Cs}
     for train, val in splitter.split(X, y):
-        for C in scores:
+        for C, fold_scores in scores.items():
             model = fit_logistic(X[train], y[train], n_classes, C, device=device)
             m = classification_metrics(y[val], model.predict(X[val]), n_classes)
-            scores[C].append(m["mean_class_accuracy"])
+            fold_scores.append(m["mean_class_accuracy"])
     curve = {C: float(np.mean(v)) for C, v in scores.items()}
     return max(curve, key=lambda c: (curve[c], -c)), curve
 

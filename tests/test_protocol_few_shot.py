@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from fer_bench.protocols.base import get_protocol, protocol_from_spec
+from fer_bench.protocols.context import ProtocolError, RunContext
+from fer_bench.protocols.few_shot import support_cv_C
+from fer_bench.protocols.splits import dataset_parts
+from protocol_fakes import ArrayStore, NeverBuilt, blob_dataset
 
 from fer_bench.metrics import classification_metrics
 from fer_bench.probes.knn import knn_probe
 from fer_bench.probes.linear import fit_logistic
 from fer_bench.probes.normalize import l2_normalize
-from fer_bench.protocols.base import get_protocol, protocol_from_spec
-from fer_bench.protocols.context import ProtocolError, RunContext
-from fer_bench.protocols.few_shot import support_cv_C
-from fer_bench.protocols.splits import dataset_parts
 from fer_bench.splits import few_shot_support
-from protocol_fakes import ArrayStore, NeverBuilt, blob_dataset
 
 CLASSES = ("neutral", "happiness", "sadness", "surprise")
 
@@ -43,7 +43,7 @@ def test_one_record_per_probe_and_shot_with_draws_as_seeds(blobs):
     recs = records(blobs, shots=(1, 5), draws=3)
     assert sorted(recs) == ["blobs@1shot-knn", "blobs@1shot-linear", "blobs@5shot-knn",
                             "blobs@5shot-linear"]
-    for target, r in recs.items():
+    for r in recs.values():
         assert [e["seed"] for e in r.per_seed] == [0, 1, 2]
         assert len(r.metrics["accuracy"].values) == 3
         shots = r.details["shots"]

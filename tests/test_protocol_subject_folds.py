@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from fer_bench.protocols.base import get_protocol
+from fer_bench.protocols.context import RunContext
+from fer_bench.protocols.subject_folds import inner_validation, pool_folds, pooled_rows
+from protocol_fakes import ArrayStore, NeverBuilt, blob_dataset
 
 from fer_bench.datasets.base import DatasetError
 from fer_bench.metrics import classification_metrics
 from fer_bench.probes.linear import linear_probe
-from fer_bench.protocols.base import get_protocol
-from fer_bench.protocols.context import RunContext
-from fer_bench.protocols.subject_folds import inner_validation, pool_folds, pooled_rows
 from fer_bench.vocabulary import BASIC7
-from protocol_fakes import ArrayStore, NeverBuilt, blob_dataset
 
 CLASSES = BASIC7[:4]
-FAST = dict(Cs=(1.0,), n_boot=100, folds=5)
+FAST = {"Cs": (1.0,), "n_boot": 100, "folds": 5}
 
 
 @pytest.fixture

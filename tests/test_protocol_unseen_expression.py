@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from fer_bench.encoder import EncoderInfo, Preprocessing
 from fer_bench.protocols.base import get_protocol
 from fer_bench.protocols.context import RunContext, TaskNotApplicable
+from protocol_fakes import ArrayStore, NeverBuilt, blob_dataset
+
+from fer_bench.encoder import EncoderInfo, Preprocessing
 from fer_bench.records import load_records
 from fer_bench.runner import run_benchmark
 from fer_bench.vocabulary import ALL_EXPRESSIONS, BASIC, BASIC7, RAF_COMPOUND
-from protocol_fakes import ArrayStore, NeverBuilt, blob_dataset
 
-FAST = dict(Cs=(1.0,), n_boot=100, draws=2)
+FAST = {"Cs": (1.0,), "n_boot": 100, "draws": 2}
 
 
 class Pretrained(NeverBuilt):
@@ -64,7 +64,7 @@ def test_contempt_is_scored_apart_from_the_seen_classes(datasets):
 
 
 def test_predictions_equal_the_linear_protocol_on_the_same_rows(datasets):
-    (unseen, unseen_pred) = run(Pretrained(BASIC7), datasets, "wild8",
+    _, unseen_pred = run(Pretrained(BASIC7), datasets, "wild8",
                                 probes=("linear",), scopes=("unseen",))["wild8@unseen-linear"]
     linear = get_protocol("linear", Cs=(1.0,), n_boot=100)
     ctx = RunContext(Pretrained(BASIC7), ArrayStore(), load=datasets.__getitem__, seeds=(0,))

@@ -1,0 +1,238 @@
+"""``fer-bench report``: one static page (``index.html`` and its twin ``index.md``) that
+shows everything a results folder holds.
+
+The page is built only from result records and the leaderboard/plot functions, so it
+never shows a number the long CSV does not hold:
+- the leaderboard, one wide table per protocol (encoders x targets, headline metric in
+  percent with its 95% bootstrap interval), stamps and all;
+- the flags: every record scored on a test-selected epoch (``†``) or on data the encoder
+  was pre-trained on (``*``), with the datasets concerned;
+- every plot of :mod:`fer_bench.plots` and :mod:`fer_bench.plots_extra`, written as PNG
+  files next to the page and referenced by relative paths, so the folder can be copied,
+  zipped or served as it is. The leaderboard CSVs and markdown are written alongside.
+"""
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from string import Template
+
+import pandas as pd
+
+from fer_bench import __version__
+from fer_bench.leaderboard import (
+    OVERLAP_MARK,
+    TEST_SELECTED_MARK,
+    long_table,
+    wide_table,
+    write_leaderboard,
+)
+from fer_bench.records.schema import HEADLINE_METRIC
+
+HTML_FILE, MARKDOWN_FILE = "index.html", "index.md"
+
+# Figure sections, in page order: (anchor, heading, file-name prefix, caption).
+SECTIONS = (
+    ("bars", "Scores per dataset", "bars_",
+     "bar = mean over seeds, whiskers = 95% bootstrap interval, dashed = chance"),
+    ("cross", "Cross-dataset transfer", "cross_",
+     "probe fitted on the source (rows), scored on the target (columns), shared classes"),
+    ("recall", "Per-class recall", "recall_",
+     "encoders x expressions, recall in percent; n/a: no test rows of that class"),
+    ("confusion", "Confusion matrices", "confusion_",
+     "row-normalised: each true class's predictions, in percent"),
+    ("fewshot", "Few-shot curves", "fewshot_",
+     "mean ± std over draws of the support; the queries are the whole test split"),
+    ("embedding", "Embedding maps", "embedding_",
+     "PCA of cached, L2-normalised test features, subsampled per dataset"),
+)
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    html: Path
+    markdown: Path
+    plots: list[Path]
+
+
+def _table_groups(long: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """(heading, long rows) per table: one table per protocol, split further where
+    targets have parts, so that no table grows a column per record:
+    ``<dataset>@<variant>`` gives a table per dataset with a column per variant (and the
+    plain ``<dataset>`` record of the same protocol beside them, e.g. linear-online's
+    headline next to its test-selected twin); ``<source>__to__<target>`` gives a table
+    per source with a column per target."""
+    long = long.copy()
+    pair = long["source"] != ""
+    variant = ~pair & long["target"].str.contains("@", regex=False)
+    base = long["target"].str.split("@", n=1).str[0]
+    long["group"] = ""
+    long["column"] = long["target"]
+    long.loc[pair, "group"] = "source " + long.loc[pair, "source"]
+    long.loc[pair, "column"] = "→ " + long.loc[pair, "dataset"]
+    long.loc[variant, "group"] = base[variant]
+    long.loc[variant, "column"] = "@" + long.loc[variant, "target"].str.split("@", n=1).str[1]
+    split_datasets = set(zip(long.loc[variant, "protocol"], base[variant]))
+    beside = ~pair & ~variant & pd.Series([(p, t) in split_datasets for p, t in
+                                           zip(long["protocol"], long["target"])], long.index)
+    long.loc[beside, "group"] = long.loc[beside, "target"]
+    groups = []
+    for (protocol, version, group), rows in long.groupby(
+            ["protocol", "protocol_version", "group"], sort=True):
+        heading = f"{protocol}-v{version}" + (f" · {group}" if group else "")
+        groups.append((heading, rows))
+    return groups
+
+
+def _natural(text: str) -> list:
+    """Sort key that orders 1shot, 5shot, 10shot, 20shot by number."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text)]
+
+
+def _protocol_tables(long: pd.DataFrame, metric: str) -> list[tuple[str, pd.DataFrame]]:
+    """(heading, wide table) per table of :func:`_table_groups`: encoders x columns,
+    cells as in the wide leaderboard (interval and stamps)."""
+    tables = []
+    for heading, rows in _table_groups(long):
+        wide = wide_table(rows, metric)
+        names = dict(zip(rows["protocol"] + "-v" + rows["protocol_version"].astype(str) + "/"
+                         + rows["target"], rows["column"]))
+        wide = wide.rename(columns=names)
+        order = sorted(wide.columns, key=lambda c: (c.startswith("@"), _natural(c)))
+        tables.append((heading, wide[order]))
+    return tables
+
+
+def _flags(long: pd.DataFrame) -> pd.DataFrame:
+    rows = long[long["headline"] & (long["test_selected"] | (long["pretraining_overlap"] != ""))]
+    out = rows[["encoder", "revision", "protocol", "protocol_version", "target",
+                "test_selected", "pretraining_overlap"]].copy()
+    return out.reset_index(drop=True)
+
+
+def _legend(metric: str) -> str:
+    return (f"{metric.replace('_', ' ')} in percent: mean over seeds (few-shot: over draws) "
+            f"[95% bootstrap interval over test items]. {TEST_SELECTED_MARK} chosen on the "
+            f"test split (paper-faithful opt-in, not comparable); {OVERLAP_MARK} the encoder "
+            "was pre-trained on this data.")
+
+
+def _group_plots(plots: list[Path]) -> list[tuple[str, str, str, list[Path]]]:
+    groups = []
+    for anchor, heading, prefix, caption in SECTIONS:
+        files = sorted(p for p in plots if p.name.startswith(prefix))
+        if files:
+            groups.append((anchor, heading, caption, files))
+    return groups
+
+
+# -- HTML --------------------------------------------------------------------------------
+def _html_table(wide: pd.DataFrame) -> str:
+    e = html.escape
+    head = "".join(f"<th>{e(str(c))}</th>" for c in ["encoder", *wide.columns])
+    body = []
+    for name, row in wide.iterrows():
+        cells = [f"<td>{e(str(name))}</td>"]
+        for value in row:
+            css = ("stamped" if TEST_SELECTED_MARK in value or OVERLAP_MARK in value
+                   else "empty" if not value else "")
+            cells.append(f'<td class="{css}">{e(value) or "–"}</td>' if css
+                         else f"<td>{e(value)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table></div>")
+
+
+def _html_body(tables, flags, groups, metric, meta) -> str:
+    e = html.escape
+    parts = ["<h1>fer-bench report</h1>", f'<p class="meta">{e(meta)}</p>', "<nav>",
+             '<a href="#leaderboard">Leaderboard</a>', '<a href="#flags">Flags</a>']
+    parts += [f'<a href="#{a}">{e(h)}</a>' for a, h, _, _ in groups]
+    files = ('<a href="leaderboard_wide.csv">wide CSV</a>, <a href="leaderboard_long.csv">'
+             'long CSV</a> (all metrics, the source of truth), '
+             '<a href="leaderboard.md">markdown</a>')
+    parts += ["</nav>", '<h2 id="leaderboard">Leaderboard</h2>',
+              f'<p class="legend">{e(_legend(metric))} Tables: {files}.</p>']
+    for tag, wide in tables:
+        parts += [f'<h3 id="table-{e(tag)}">{e(tag)}</h3>', _html_table(wide)]
+    parts.append('<h2 id="flags">Flags</h2>')
+    if flags.empty:
+        parts.append("<p>No record is test-selected and no encoder was pre-trained on the "
+                     "data it is scored on.</p>")
+    else:
+        shown = flags.assign(test_selected=flags["test_selected"].map(
+            {True: f"yes {TEST_SELECTED_MARK}", False: ""}))
+        wide = shown.set_index("encoder").astype(str)
+        parts.append(_html_table(wide))
+    for anchor, heading, caption, files in groups:
+        parts += [f'<h2 id="{anchor}">{e(heading)}</h2>', f'<p class="legend">{e(caption)}</p>',
+                  '<div class="figures">']
+        for f in files:
+            parts.append(f'<figure><a href="{e(f.name)}"><img src="{e(f.name)}" '
+                         f'alt="{e(f.stem)}"></a><figcaption>{e(f.name)} (click for full '
+                         "size)</figcaption></figure>")
+        parts.append("</div>")
+    return "\n".join(parts)
+
+
+# -- markdown ------------------------------------------------------------------------------
+def _md_row(values) -> str:
+    return "| " + " | ".join(str(v).replace("|", "\\|") or "–" for v in values) + " |"
+
+
+def _md_table(table: pd.DataFrame, first: str) -> str:
+    lines = [_md_row([first, *table.columns]), "|---" * (len(table.columns) + 1) + "|"]
+    lines += [_md_row([name, *row.tolist()]) for name, row in table.iterrows()]
+    return "\n".join(lines)
+
+
+def _markdown(tables, flags, groups, metric, meta) -> str:
+    lines = ["# fer-bench report", "", meta, "", "## Leaderboard", "", _legend(metric), ""]
+    for tag, wide in tables:
+        lines += [f"### {tag}", "", _md_table(wide, "encoder"), ""]
+    lines += ["## Flags", ""]
+    if flags.empty:
+        lines.append("No record is test-selected and no encoder was pre-trained on the data "
+                     "it is scored on.")
+    else:
+        lines.append(_md_table(flags.set_index("encoder"), "encoder"))
+    for _, heading, caption, files in groups:
+        lines += ["", f"## {heading}", "", caption, ""]
+        lines += [f"![{f.stem}]({f.name})" for f in files]
+    return "\n".join(lines) + "\n"
+
+
+def build_report(results_dir: str | Path, out: str | Path, metric: str = HEADLINE_METRIC,
+                 store_root: str | Path | None = None) -> ReportFiles:
+    """Write ``index.html``, ``index.md``, the leaderboard files and every plot under
+    ``out``; ``store_root`` is the feature store the embedding maps read (default
+    ``cache_dir()/features``)."""
+    from fer_bench.plots import write_plots
+    from fer_bench.plots_extra import write_extra_plots
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    long = long_table(results_dir)
+    write_leaderboard(results_dir, out, metric)
+    plots = write_plots(results_dir, out, metric)
+    plots += write_extra_plots(results_dir, out, metric, store_root)
+    tables = _protocol_tables(long, metric)
+    flags = _flags(long)
+    groups = _group_plots(plots)
+    n_records = long["record"].nunique()
+    meta = (f"{n_records} records of {long['encoder'].nunique()} encoder(s), "
+            f"{long['protocol'].nunique()} protocol(s), from {Path(results_dir)}; "
+            f"generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by fer-bench "
+            f"{__version__}.")
+    template = Template(resources.files("fer_bench").joinpath("report_template.html")
+                        .read_text(encoding="utf-8"))
+    page = template.substitute(title="fer-bench report", version=html.escape(__version__),
+                               body=_html_body(tables, flags, groups, metric, meta))
+    html_path, md_path = out / HTML_FILE, out / MARKDOWN_FILE
+    html_path.write_text(page, encoding="utf-8")
+    md_path.write_text(_markdown(tables, flags, groups, metric, meta), encoding="utf-8")
+    return ReportFiles(html_path, md_path, plots)

@@ -1,0 +1,110 @@
+"""``fer-bench report``: one page that references every plot it wrote (relatively), the
+leaderboard of every protocol with intervals and stamps, and the flags."""
+from __future__ import annotations
+
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from protocol_fakes import ArrayStore, NeverBuilt, blob_dataset
+
+from fer_bench.cli import main
+from fer_bench.leaderboard import long_table
+from fer_bench.report import build_report
+from fer_bench.runner import run_benchmark
+from fer_bench.vocabulary import BASIC7
+
+FIXTURES = Path(__file__).parent / "fixtures" / "records" / "results"
+
+
+class PageParts(HTMLParser):
+    """Image sources, links and table cell texts of a page."""
+
+    def __init__(self):
+        super().__init__()
+        self.images, self.links, self.cells, self._cell = [], [], [], None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "img":
+            self.images.append(attrs["src"])
+        elif tag == "a":
+            self.links.append(attrs["href"])
+        elif tag in ("td", "th"):
+            self._cell = ""
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell += data
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self.cells.append(self._cell)
+            self._cell = None
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    """H4's fixture records (linear, knn, cross-dataset, a test-selected linear-online)
+    plus few-shot records of a fake encoder, rendered once."""
+    root = tmp_path_factory.mktemp("report")
+    results = root / "records"
+    shutil.copytree(FIXTURES, results)
+    ds = blob_dataset("blobs", BASIC7[:3], {"train": 6, "val": 2, "test": 4}, noise=0.7)
+    run_benchmark([NeverBuilt(pretrained_on=("blobs",))],
+                  ["few-shot:shots=1/2/4,draws=2,n_boot=50"], ["blobs"], results_dir=results,
+                  store=ArrayStore(), load={"blobs": ds}.__getitem__, seeds=(0,),
+                  progress=False, device="cpu")
+    files = build_report(results, root / "site", store_root=root / "no-store")
+    page = PageParts()
+    page.feed(files.html.read_text(encoding="utf-8"))
+    return files, page, results
+
+
+def test_every_plot_is_on_the_page_by_a_relative_path_and_exists(report):
+    files, page, _ = report
+    site = files.html.parent
+    pngs = sorted(p.name for p in site.glob("*.png"))
+    assert sorted(p.name for p in files.plots) == pngs
+    assert sorted(page.images) == pngs                       # each once, relative names
+    assert {"bars_linear-v1.png", "bars_few-shot-v1.png", "fewshot_blobs.png",
+            "cross_enc-a@r1_cross-dataset-v1.png", "recall_linear-v1_synth-wild.png",
+            "confusion_knn-v1_synth-lab.png"} <= set(pngs)
+    for link in page.links:
+        assert link.startswith("#") or (site / link).is_file()
+    markdown = files.markdown.read_text(encoding="utf-8")
+    assert sorted(n for n in pngs if f"]({n})" in markdown) == pngs
+
+
+def test_leaderboard_tables_show_every_record_with_intervals_and_stamps(report):
+    _, page, results = report
+    long = long_table(results)
+    headline = long[long["headline"]]
+    cells = set(page.cells)
+    for _, row in headline.iterrows():
+        text = f"{100 * row['mean']:.1f} [{100 * row['ci_low']:.1f}, {100 * row['ci_high']:.1f}]"
+        assert any(c.startswith(text) for c in cells), (row["protocol"], row["target"])
+    stamped = headline[headline["test_selected"]]
+    assert len(stamped) == 1 and any(c.endswith("†") for c in cells)
+    assert {"blobs@1shot-knn", "blobs@4shot-linear", "synth-wild__to__synth-lab"} <= cells
+
+
+def test_flags_list_test_selected_and_overlapping_records(report):
+    files, page, _ = report
+    text = files.html.read_text(encoding="utf-8")
+    flags = text[text.index('id="flags"'):text.index('id="bars"')]
+    assert "linear-online" in flags and "yes †" in flags
+    assert flags.count("blobs@") == 6           # every few-shot record overlaps its data
+    assert "blobs" in page.cells
+
+
+def test_cli_writes_the_page(tmp_path):
+    result = CliRunner().invoke(main, ["report", "--results-dir", str(FIXTURES), "--out",
+                                       str(tmp_path / "site"), "--cache-dir",
+                                       str(tmp_path / "cache")], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "site" / "index.html").is_file()
+    assert (tmp_path / "site" / "leaderboard_long.csv").is_file()
+    assert "plot(s)" in result.output
