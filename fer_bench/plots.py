@@ -68,7 +68,9 @@ def bar_chart(rows: pd.DataFrame, title: str, path: Path,
         n_classes = rows.loc[rows["dataset"] == ds, "n_classes"].max()
         ax.hlines(100 / n_classes, j - 0.45, j + 0.45, colors="grey", linestyles="dashed",
                   linewidth=1, label="chance" if j == 0 else None)
-    ax.set_xticks(np.arange(len(datasets)), datasets)
+    long_labels = max(map(len, datasets)) > 12  # e.g. few-shot targets: tilt, never overlap
+    ax.set_xticks(np.arange(len(datasets)), datasets, rotation=30 if long_labels else 0,
+                  ha="right" if long_labels else "center", fontsize=8 if long_labels else None)
     ax.set_ylim(0, 105)
     ax.set_ylabel(_LABEL.get(metric, metric))
     ax.set_title(title)

@@ -55,9 +55,13 @@ def test_run_then_rerun_then_leaderboard_and_plots(tmp_path):
 
     plots = invoke("plot", "--results-dir", tmp_path / "records", "--out", tmp_path / "plots")
     names = sorted(p.name for p in (tmp_path / "plots").iterdir())
-    assert names == ["bars_knn-v1.png", "bars_linear-v1.png",
-                     "cross_pixels@grey24_cross-dataset-v1.png"]
-    assert plots.count("wrote") == 3
+    assert {"bars_knn-v1.png", "bars_linear-v1.png",
+            "cross_pixels@grey24_cross-dataset-v1.png"} <= set(names)
+    # fer_bench.plots_extra: recall heatmap and confusion grid per protocol and dataset
+    assert {f"{kind}_{p}-v1_{ds}.png" for kind in ("recall", "confusion")
+            for p in ("linear", "knn") for ds in ("synth-wild_n=100_size=32",
+                                                   "synth-lab_n=112_size=32")} <= set(names)
+    assert plots.count("wrote") == len(names)
 
 
 def test_bad_weights_option_is_a_usage_error(tmp_path):

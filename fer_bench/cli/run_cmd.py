@@ -89,10 +89,13 @@ def leaderboard_command(results_dir, out, metric):
 @click.option("--metric", default="mean_class_accuracy", show_default=True,
               type=click.Choice(["mean_class_accuracy", "accuracy", "macro_f1"]))
 def plot_command(results_dir, out, metric):
-    """Bar charts with interval whiskers and cross-dataset heatmaps (PNG)."""
+    """Bar charts with interval whiskers, cross-dataset heatmaps, per-class recall,
+    confusion matrices, few-shot curves and embedding maps (PNG)."""
     from fer_bench.plots import write_plots
+    from fer_bench.plots_extra import write_extra_plots
 
-    for path in write_plots(results_dir, out, metric):
+    written = write_plots(results_dir, out, metric) + write_extra_plots(results_dir, out, metric)
+    for path in written:
         click.echo(f"wrote {path}")
 
 
