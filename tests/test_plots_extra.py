@@ -11,9 +11,15 @@ import pytest
 from sklearn.decomposition import PCA
 
 from fer_bench.features.entry import read_entry
-from fer_bench.plots_extra import (class_view_frame, embedding_frame, embedding_map,
-                                   few_shot_curves, few_shot_frame, load_record_files,
-                                   write_extra_plots)
+from fer_bench.plots_extra import (
+    class_view_frame,
+    embedding_frame,
+    embedding_map,
+    few_shot_curves,
+    few_shot_frame,
+    load_record_files,
+    write_extra_plots,
+)
 from fer_bench.probes.normalize import l2_normalize
 from fer_bench.records import read_predictions
 from fer_bench.runner import run_benchmark
