@@ -61,8 +61,10 @@ def run_command(encoders, weights, protocols, datasets, data_root, cache_dir, re
         batch_size=batch_size, num_workers=num_workers)
     click.echo(summary_frame(entries).to_string(index=False))
     computed = sum(e.status == "computed" for e in entries)
-    click.echo(f"{computed} record(s) computed, {len(entries) - computed} kept, "
-               f"in {results_dir}")
+    skipped = sum(e.status == "not-applicable" for e in entries)
+    click.echo(f"{computed} record(s) computed, {len(entries) - computed - skipped} kept, "
+               + (f"{skipped} not applicable (see note), " if skipped else "")
+               + f"in {results_dir}")
 
 
 @click.command("leaderboard")
