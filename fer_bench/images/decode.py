@@ -1,10 +1,16 @@
 """Decoding image files to uint8 tensors (torchvision.io), with errors that name the file."""
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import torch
-from torchvision.io import ImageReadMode, decode_image, read_file
+
+# torchvision >= 0.29 flags its image codecs as deprecated in favour of TorchCodec; they
+# still work on every torch >= 2.4 we support, so keep them and keep the logs readable.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from torchvision.io import ImageReadMode, decode_image, read_file
 
 
 class ImageDecodeError(ValueError):
@@ -22,7 +28,9 @@ def decode_file(path: str | Path, mode: str = "unchanged") -> torch.Tensor:
     read_mode = {"unchanged": ImageReadMode.UNCHANGED, "rgb": ImageReadMode.RGB,
                  "grey": ImageReadMode.GRAY}[mode]
     try:
-        img = decode_image(read_file(str(path)), mode=read_mode)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            img = decode_image(read_file(str(path)), mode=read_mode)
     except Exception as e:  # torchvision raises RuntimeError for corrupt / truncated data
         try:  # TIFF and other formats torchvision cannot decode: fall back to PIL
             img = _decode_with_pil(path, mode)
