@@ -31,3 +31,13 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "realdata" in item.keywords and ferplus_root() is None:
             item.add_marker(pytest.mark.skip(reason="FER_BENCH_DATA does not point at a folder holding ferplus/"))
+
+
+def pytest_configure(config):
+    # Under pytest-xdist every worker is a process of its own: one intra-op thread each
+    # keeps 2 workers on 2 cores from oversubscribing (small ops slow down ~10x then).
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
+        import torch
+
+        torch.set_num_threads(1)
