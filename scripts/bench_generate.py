@@ -5,7 +5,7 @@ write) for every preset, measured in this run on one core, then (with --full) th
 time of generating all three default presets with the default 2 worker processes into a
 fresh cache folder, against the one-minute target of issue 2.
 
-    .venv/bin/python scripts/bench_generate.py [--n 300] [--size 112] [--full]
+    .venv/bin/python scripts/bench_generate.py [--n 300] [--size 112] [--full [--cache DIR]]
 """
 from __future__ import annotations
 
@@ -43,6 +43,8 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=112)
     ap.add_argument("--full", action="store_true",
                     help="also time generating all default presets with the default workers")
+    ap.add_argument("--cache", default=None,
+                    help="empty folder to generate into with --full (kept; default: a temporary one)")
     args = ap.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
           f"(other processes slow every number below)")
@@ -52,7 +54,9 @@ def main() -> None:
         print(f"{name:16s} {n:6d} {render_rate:14.1f} {write_rate:12.1f}")
     if args.full:
         with tempfile.TemporaryDirectory() as tmp:
-            os.environ["FER_BENCH_CACHE"] = tmp
+            os.environ["FER_BENCH_CACHE"] = args.cache or tmp
+            if any(Path(os.environ["FER_BENCH_CACHE"], "synth").glob("*/DONE")):
+                raise SystemExit(f"{args.cache} already holds generated presets; give an empty folder")
             total, t0 = 0, time.perf_counter()
             for name, cfg in PRESETS.items():
                 t1 = time.perf_counter()

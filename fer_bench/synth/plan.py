@@ -19,7 +19,7 @@ from fer_bench.synth.preset_config import PresetConfig
 from fer_bench.synth.scene import Scene, sample_scene
 from fer_bench.vocabulary import coarse_group
 
-_SUBJECT, _FACE, _SPLIT = 0, 1, 2
+_SUBJECT, _FACE, _SPLIT, _SCENE = 0, 1, 2, 3  # independent random streams
 
 
 @dataclass(frozen=True)
@@ -122,16 +122,13 @@ def plan_sequences(cfg: PresetConfig, n: int, seed: int) -> list[FaceSpec]:
     specs = []
     for s in range(n_subjects):
         subject = make_subject(cfg, seed, s, "train")
-        scene_rng = _rng(seed, cfg.name, _SPLIT + 1, s)
-        scene = sample_scene(cfg.scene, scene_rng, grey=cfg.grey)
+        scene = sample_scene(cfg.scene, _rng(seed, cfg.name, _SCENE, s), grey=cfg.grey)
         for q, expression in enumerate(expressions):
             rng = _rng(seed, cfg.name, _FACE, s * len(expressions) + q)
             apex = _intensity(cfg, rng)
-            style_rng_state = rng.bit_generator.state
+            apex_aus = sample_aus(expression, apex, subject.style, rng)
             for f, ramp in enumerate(frames):
-                # the same draw of optional AUs in every frame of a sequence, scaled up
-                rng.bit_generator.state = style_rng_state
-                aus = sample_aus(expression, apex, subject.style, rng) * ramp
+                aus = apex_aus * np.float32(ramp)   # one set of AUs, rising to the apex
                 label = "neutral" if f == 0 else (expression if f >= len(frames) - 2 else "")
                 meta = face_meta(cfg, label, apex * ramp, aus, scene)
                 meta.update(split="train", subject=f"{cfg.name}-s{s:04d}",

@@ -48,12 +48,12 @@ WILD = PresetConfig(
                 "low-to-mid intensity, RAF-DB/FERPlus-like imbalance, 8 classes, "
                 "identity-disjoint train/val/test",
     classes=BASIC, class_weights=tuple(WILD_WEIGHTS[c] for c in BASIC),
-    intensity=(0.15, 0.8),
-    scene=SceneRanges(yaw=40, pitch=22, roll=18, scale_jitter=0.12, shift_jitter=0.05,
+    intensity=(0.25, 0.85),
+    scene=SceneRanges(yaw=36, pitch=20, roll=15, scale_jitter=0.1, shift_jitter=0.04,
                       light_strength=(0.1, 0.6), light_azimuth=80, exposure=(0.75, 1.2),
-                      tint=0.1, backgrounds=(0.3, 0.3, 0.4), plain_grey=False, occluder_p=0.3,
-                      blur_p=0.3, noise=(0.0, 8.0), jpeg_p=0.6, lowres_p=0.3, grey_p=0.12,
-                      gaze=0.6),
+                      tint=0.1, backgrounds=(0.3, 0.3, 0.4), plain_grey=False, occluder_p=0.25,
+                      blur_p=0.25, noise=(0.0, 6.0), jpeg_p=0.6, jpeg_quality=(40, 90),
+                      lowres_p=0.25, lowres_px=(32, 64), grey_p=0.12, gaze=0.6),
     default_n=6000, images_per_subject=2, neutral_leak=0.4,
 )
 COMPOUND_PRESET = PresetConfig(

@@ -24,8 +24,8 @@ from fer_bench.synth.projection import Projector
 from fer_bench.synth.scene import Scene
 
 SUPERSAMPLE = 3
-FRAME_UNITS = 3.2      # face units across the image (crown to below the chin fits)
-FRAME_CENTRE_Y = 0.12  # face-unit y at the image centre (a little below the eyes)
+FRAME_UNITS = 2.75      # face units across the image (crown to below the chin fits)
+FRAME_CENTRE_Y = 0.25  # face-unit y at the image centre (a little below the eyes)
 
 
 def render_face(identity: Identity, aus: np.ndarray, scene: Scene, size: int = 112) -> np.ndarray:

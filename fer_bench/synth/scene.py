@@ -89,7 +89,7 @@ def sample_scene(ranges: SceneRanges, rng: np.random.Generator, grey: bool = Fal
         exposure=float(rng.uniform(*r.exposure)),
         tint=(float(1 + t), 1.0, float(1 - t)),
         background=bg, bg_colors=colors, occluder=occluder,
-        blur=float(rng.uniform(0.4, 1.4)) if rng.random() < r.blur_p else 0.0,
+        blur=float(rng.uniform(0.4, 1.2)) if rng.random() < r.blur_p else 0.0,
         noise=float(rng.uniform(*r.noise)),
         jpeg_quality=int(rng.integers(*r.jpeg_quality)) if rng.random() < r.jpeg_p else 0,
         lowres=int(rng.integers(*r.lowres_px)) if rng.random() < r.lowres_p else 0,
