@@ -103,7 +103,9 @@ def bench_knn(args) -> None:
     print(f"fer-bench knn_probe, all k in (1,10,20,100,200) from one k=200 search: {t_all:.2f} s")
 
     index = build_index(bank_n, "flat")
-    blocks, t_search = timed(lambda: list(search_index(index, queries_n, k)))
+    # Best of two, like the ceiling: other processes on a shared machine only slow things down.
+    blocks, t_search = min((timed(lambda: list(search_index(index, queries_n, k))) for _ in range(2)),
+                           key=lambda r: r[1])
     exact_idx = np.concatenate([b[2] for b in blocks])
     rate = 2.0 * n * nq * args.d / t_search / 1e9
     print(f"FAISS flat search only: {t_search:.2f} s = {rate:.1f} GFLOP/s = {rate / ceiling:.0%} of the ceiling")

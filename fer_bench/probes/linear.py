@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from fer_bench.metrics import METRICS, classification_metrics
-from fer_bench.probes.logistic_solver import LogisticSolver
+from fer_bench.probes.logistic_solver import LogisticSolver, augmented_gram
 from fer_bench.probes.normalize import l2_normalize
 
 # 15 half-decade steps from 1e-3 to 1e4. Features are L2-normalised, so the scale of C
@@ -95,7 +95,7 @@ def _initial_params(init: LogisticModel | None, present: np.ndarray, dim: int) -
 class _Fitter:
     """One training set on its device, fitted at one or more C (sharing L-BFGS memory)."""
 
-    def __init__(self, X: torch.Tensor, y: np.ndarray, n_classes: int):
+    def __init__(self, X: torch.Tensor, y: np.ndarray, n_classes: int, gram: torch.Tensor | None = None):
         self.n_classes = n_classes
         self.n, self.dim = X.shape
         self.present = np.unique(y)
@@ -107,7 +107,7 @@ class _Fitter:
                 target = torch.as_tensor(position == 1, dtype=X.dtype, device=X.device)
             else:
                 target = torch.as_tensor(position, dtype=torch.long, device=X.device)
-            self.solver = LogisticSolver(X, target, rows)
+            self.solver = LogisticSolver(X, target, rows, gram=gram)
 
     def initial(self, init: LogisticModel | None) -> np.ndarray:
         return _initial_params(init, self.present, self.dim)
@@ -242,12 +242,17 @@ def linear_probe(
         scores = classification_metrics(y_val, model.predict(val), n_classes)
         val_curve[C] = scores[select_metric]
         path.append(_path_entry("sweep", model, time.perf_counter() - started))
-    del fitter
-
     best_C = max(Cs, key=lambda c: (val_curve[c], -c))  # ties -> smaller C
     started = time.perf_counter()
+    gram = None
+    if fitter.solver is not None:  # the refit's preconditioner: train's Gram plus val's
+        gram = fitter.solver.gram + augmented_gram(_features(val, device, dtype))
+    del fitter
     refitter = _Fitter(
-        _features(np.concatenate([train, val]), device, dtype), np.concatenate([y_train, y_val]), n_classes
+        _features(np.concatenate([train, val]), device, dtype),
+        np.concatenate([y_train, y_val]),
+        n_classes,
+        gram=gram,
     )
     final = refitter.fit(best_C, refitter.initial(models[best_C]), tol, max_iter)
     path.append(_path_entry("refit", final, time.perf_counter() - started))

@@ -36,28 +36,37 @@ _C1, _C2 = 1e-4, 0.9  # Armijo and curvature constants of the strong Wolfe condi
 _REFRESH_EVERY = 10  # recompute the logits from scratch this often (incremental drift)
 
 
+def augmented_gram(X: torch.Tensor) -> torch.Tensor:
+    """``[X 1]^T [X 1]`` in float64 (sums, not means, so blocks of rows add up)."""
+    dim = X.shape[1]
+    gram = torch.empty(dim + 1, dim + 1, dtype=torch.float64, device=X.device)
+    gram[:dim, :dim] = (X.T @ X).to(torch.float64)
+    column = X.sum(dim=0, dtype=torch.float64)
+    gram[:dim, dim] = column
+    gram[dim, :dim] = column
+    gram[dim, dim] = X.shape[0]
+    return gram
+
+
 class LogisticSolver:
     """Holds the training data on its device and the L-BFGS memory across fits.
 
     ``y`` is a float 0/1 target for the binary model (one logit) or long class positions
-    for the multinomial one (``rows`` logits).
+    for the multinomial one (``rows`` logits). ``gram`` (see :func:`augmented_gram`) can be
+    passed when known, e.g. summed from the train and validation parts for a refit.
     """
 
-    def __init__(self, X: torch.Tensor, y: torch.Tensor, rows: int, history: int = 10):
+    def __init__(
+        self, X: torch.Tensor, y: torch.Tensor, rows: int, history: int = 10, gram: torch.Tensor | None = None
+    ):
         self.X, self.y, self.rows = X, y, rows
         self.n, self.dim = X.shape
         self.history = history
         self._pairs: deque[tuple[torch.Tensor, torch.Tensor]] = deque(maxlen=history)
         self._mu: float | None = None
         self._alpha = 0.25
-        # Second moments of the features with a constant column for the intercept.
-        gram = torch.empty(self.dim + 1, self.dim + 1, dtype=torch.float64, device=X.device)
-        gram[: self.dim, : self.dim] = (X.T @ X).to(torch.float64)
-        column = X.sum(dim=0, dtype=torch.float64)
-        gram[: self.dim, self.dim] = column
-        gram[self.dim, : self.dim] = column
-        gram[self.dim, self.dim] = self.n
-        eigenvalues, eigenvectors = torch.linalg.eigh(gram / self.n)
+        self.gram = augmented_gram(X) if gram is None else gram.to(X.device, torch.float64)
+        eigenvalues, eigenvectors = torch.linalg.eigh(self.gram / self.n)
         self._eigenvalues = eigenvalues.clamp_(min=0).to(X.dtype)
         self._eigenvectors = eigenvectors.to(X.dtype)
         if rows > 1:
