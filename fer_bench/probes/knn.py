@@ -96,9 +96,11 @@ def search_index(
         index.nprobe = int(nprobe)
     if hasattr(index, "hnsw"):
         index.hnsw.efSearch = int(ef_search if ef_search is not None else max(2 * k, 64))
-    # Per query: its float32 copy, the k float32 sims + int64 ids, and the ~4 float64
-    # arrays of length k that the vote computation makes from them.
-    block = _query_block_size(len(queries), queries.shape[1] * 4 + k * (12 + 32), memory_bytes)
+    # Per query: its float32 copy, the k float32 sims + int64 ids, the ~4 float64 arrays
+    # of length k that the vote computation makes from them, and for IVF the nprobe * k
+    # candidates gathered before the final selection.
+    per_query = queries.shape[1] * 4 + k * (12 + 32) + getattr(index, "nprobe", 0) * k * 12
+    block = _query_block_size(len(queries), per_query, memory_bytes)
     for start in range(0, len(queries), block):
         chunk = np.ascontiguousarray(queries[start : start + block])
         sims, idx = index.search(chunk, k)
