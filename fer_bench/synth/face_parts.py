@@ -165,7 +165,8 @@ def paint_cheeks(c: Canvas, idn: Identity, a: AUs) -> None:
         lift = 0.06 * a6 + 0.04 * a12
         centre = (sign * 0.55, 0.42 - lift)
         pts = ellipse_points(*centre, 0.2, 0.14, 14)
-        c.polygon(c.proj.surface(pts, 0.02), (235, 120, 120), 22 * idn.blush + 25 * a6)
+        flush = (idn.skin[0] * 1.05, idn.skin[1] * 0.8, idn.skin[2] * 0.8)  # a redder skin
+        c.polygon(c.proj.surface(pts, 0.02), flush, 60 * idn.blush + 50 * a6)
         if a6 + a12 > 0.1:  # the raised cheek catches light
             c.polygon(c.proj.surface(ellipse_points(centre[0], centre[1] - 0.03, 0.14, 0.08, 12),
                                      0.04), shade(idn.skin, 1.15), 70 * max(a6, a12))

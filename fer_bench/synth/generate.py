@@ -27,7 +27,7 @@ from fer_bench.synth.plan import FaceSpec, plan_preset
 from fer_bench.synth.preset_config import PRESETS
 from fer_bench.synth.render import render_face
 
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 MANIFEST = "manifest.csv"
 _CHUNK = 64
 _IN_PROCESS_BELOW = 256   # spawning workers costs more than rendering this many faces

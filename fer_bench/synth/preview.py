@@ -1,6 +1,7 @@
 """A labelled sample grid of any dataset (generated or real): faces with their label."""
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ def pick_rows(dataset: Dataset, n: int, seed: int = 0) -> list[int]:
     return rows
 
 
+@functools.lru_cache(maxsize=16)
 def _font(px: int) -> ImageFont.ImageFont:
     try:
         return ImageFont.load_default(size=px)
@@ -43,7 +45,6 @@ def preview_grid(dataset: Dataset, out: str | Path, n: int = 32, seed: int = 0,
     title = 22
     grid = Image.new("RGB", (cols * CELL, title + lines * (CELL + CAPTION)), (255, 255, 255))
     draw = ImageDraw.Draw(grid)
-    font = _font(12)
     draw.text((4, 4), f"{dataset.name}: {len(dataset)} images (preview seed {seed})",
               fill=(0, 0, 0), font=_font(14))
     for k, row in enumerate(rows):
@@ -54,7 +55,10 @@ def preview_grid(dataset: Dataset, out: str | Path, n: int = 32, seed: int = 0,
         grid.paste(face, (x, y))
         m = dataset.manifest.loc[row]
         caption = str(m["label"])
-        draw.text((x + 3, y + CELL + 1), caption[:20], fill=(0, 0, 0), font=font)
+        size = 12
+        while size > 8 and draw.textlength(caption, font=_font(size)) > CELL - 4:
+            size -= 1   # long compound names shrink to fit their cell
+        draw.text((x + 2, y + CELL + 1), caption, fill=(0, 0, 0), font=_font(size))
         if "intensity" in m and caption != "neutral":
             draw.text((x + 3, y + CELL + 13), f"i={float(m['intensity']):.2f}",
                       fill=(90, 90, 90), font=_font(10))
