@@ -33,6 +33,7 @@ from fer_bench.records.io import (
     split_pair,
 )
 from fer_bench.records.schema import HEADLINE_METRIC, ResultRecord
+from fer_bench.vocabulary import ALL_EXPRESSIONS
 
 # Protocols whose records describe one dataset's whole class set (per-class recall and
 # confusion matrices read well for them; few-shot and unseen targets are partial views).
@@ -246,7 +247,8 @@ def embedding_map(frame: pd.DataFrame, title: str, path: Path) -> Path:
     """Two panels of the same 2-D points: coloured by expression, and by dataset."""
     fig, axes = plt.subplots(1, 2, figsize=(12.5, 5.2))
     for ax, column in zip(axes, ("expression", "dataset")):
-        values = sorted(frame[column].unique())
+        values = sorted(frame[column].unique(), key=lambda v: (
+            ALL_EXPRESSIONS.index(v) if v in ALL_EXPRESSIONS else len(ALL_EXPRESSIONS), v))
         colours = _categorical_colours(values)
         for v in values:
             pts = frame[frame[column] == v]

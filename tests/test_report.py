@@ -6,6 +6,8 @@ import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
+import matplotlib.image as mpimg
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from protocol_fakes import ArrayStore, NeverBuilt, blob_dataset
@@ -17,6 +19,12 @@ from fer_bench.runner import run_benchmark
 from fer_bench.vocabulary import BASIC7
 
 FIXTURES = Path(__file__).parent / "fixtures" / "records" / "results"
+
+
+def colours(path: Path) -> int:
+    """Distinct colours of a PNG (RGBA bytes packed into one integer each)."""
+    image = (mpimg.imread(path) * 255).astype(np.uint8)
+    return len(np.unique(np.ascontiguousarray(image[..., :4]).view(np.uint32)))
 
 
 class PageParts(HTMLParser):
@@ -69,9 +77,14 @@ def test_every_plot_is_on_the_page_by_a_relative_path_and_exists(report):
     pngs = sorted(p.name for p in site.glob("*.png"))
     assert sorted(p.name for p in files.plots) == pngs
     assert sorted(page.images) == pngs                       # each once, relative names
-    assert {"bars_linear-v1.png", "bars_few-shot-v1.png", "fewshot_blobs.png",
-            "cross_enc-a@r1_cross-dataset-v1.png", "recall_linear-v1_synth-wild.png",
-            "confusion_knn-v1_synth-lab.png"} <= set(pngs)
+    extra = {f"{kind}_{p}-v1_{ds}.png" for kind in ("confusion", "recall")
+             for p in ("knn", "linear") for ds in ("synth-lab", "synth-wild")}
+    assert set(pngs) == extra | {
+        "bars_knn-v1.png", "bars_linear-v1.png", "bars_linear-online-v1.png",
+        "bars_few-shot-v1.png", "fewshot_blobs.png", "cross_enc-a@r1_cross-dataset-v1.png",
+        "cross_enc-b@r2_cross-dataset-v1.png"}          # no embedding map: no feature store
+    for png in pngs:          # real drawings, not blank canvases
+        assert colours(site / png) > 30, png
     for link in page.links:
         assert link.startswith("#") or (site / link).is_file()
     markdown = files.markdown.read_text(encoding="utf-8")
@@ -101,10 +114,13 @@ def test_flags_list_test_selected_and_overlapping_records(report):
 
 
 def test_cli_writes_the_page(tmp_path):
-    result = CliRunner().invoke(main, ["report", "--results-dir", str(FIXTURES), "--out",
-                                       str(tmp_path / "site"), "--cache-dir",
+    one = tmp_path / "records" / "pixels" / "grey24" / "linear-v1"
+    one.mkdir(parents=True)
+    shutil.copy(FIXTURES / "pixels" / "grey24" / "linear-v1" / "synth-wild.json", one)
+    result = CliRunner().invoke(main, ["report", "--results-dir", str(tmp_path / "records"),
+                                       "--out", str(tmp_path / "site"), "--cache-dir",
                                        str(tmp_path / "cache")], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert (tmp_path / "site" / "index.html").is_file()
     assert (tmp_path / "site" / "leaderboard_long.csv").is_file()
-    assert "plot(s)" in result.output
+    assert "with 3 plot(s)" in result.output     # bars, recall heatmap, confusion grid
