@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Generation speed of the synthetic faces.
 
 Prints images per second per core at the given size (render only, and render + PNG

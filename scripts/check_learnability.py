@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Is synth-wild learnable but not trivial?
 
 Trains a small CNN for a few epochs on synth-wild's train split and scores its test split

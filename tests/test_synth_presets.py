@@ -24,7 +24,7 @@ def cache(tmp_path, monkeypatch):
     return tmp_path
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _meta(preset: str, n: int, seed: int = 0) -> pd.DataFrame:
     """Planned manifest fields (no rendering); cached, so callers must not modify it."""
     return pd.DataFrame([s.meta for s in plan_preset(PRESETS[preset], n, seed)])

@@ -6,7 +6,15 @@ import pytest
 
 from fer_bench.synth import sample_faces
 from fer_bench.synth.expressions import sample_aus, sample_style
-from fer_bench.synth.facs import ACTION_UNITS, AU_INDEX, LEFT, RIGHT, facs_code, grade, zero_aus
+from fer_bench.synth.facs import (
+    ACTION_UNITS,
+    AU_INDEX,
+    LEFT,
+    RIGHT,
+    facs_code,
+    grade,
+    zero_aus,
+)
 from fer_bench.synth.identity import sample_identity
 from fer_bench.synth.render import render_face
 from fer_bench.synth.scene import Scene

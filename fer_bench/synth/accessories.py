@@ -7,7 +7,6 @@ from fer_bench.synth.canvas import Canvas, ellipse_points, shade
 from fer_bench.synth.identity import Identity
 
 
-
 def temple_y(style: str) -> float:
     """Where hair meets the face at the sides: eye level for short hair, lower when it
     falls along the cheeks."""

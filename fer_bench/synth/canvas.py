@@ -47,7 +47,7 @@ class Canvas:
              foreground: bool = False) -> None:
         if len(pts) < 4 or alpha <= 2:
             return
-        w = max(1, int(round(self.proj.length(width_units))))
+        w = max(1, round(self.proj.length(width_units)))
         self.draw.line(pts, fill=rgba(colour, alpha), width=w, joint="curve")
         if foreground:
             self._mask_draw.line(pts, fill=255, width=w, joint="curve")

@@ -14,7 +14,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from fer_bench.synth import accessories, face_parts
+from fer_bench.synth import accessories, lower_face, upper_face
+from fer_bench.synth.au_state import AUs, jaw_drop
 from fer_bench.synth.background import paint_background
 from fer_bench.synth.camera import apply_camera
 from fer_bench.synth.canvas import Canvas
@@ -31,8 +32,8 @@ FRAME_CENTRE_Y = 0.25  # face-unit y at the image centre (a little below the eye
 def render_face(identity: Identity, aus: np.ndarray, scene: Scene, size: int = 112) -> np.ndarray:
     rng = np.random.default_rng(scene.seed)
     side = size * SUPERSAMPLE
-    a = face_parts.AUs(aus)
-    drop = face_parts.jaw_drop(a)
+    a = AUs(aus)
+    drop = jaw_drop(a)
     ys, ws = accessories.face_outline(identity, drop)
     scale = side / FRAME_UNITS * scene.scale
     centre = (side / 2 + scene.shift[0] * side, side / 2 + scene.shift[1] * side
@@ -42,16 +43,16 @@ def render_face(identity: Identity, aus: np.ndarray, scene: Scene, size: int = 1
 
     accessories.paint_back_hair(c, identity, ys, ws, rng)
     accessories.paint_head(c, identity, ys, ws)
-    face_parts.paint_cheeks(c, identity, a)
+    upper_face.paint_cheeks(c, identity, a)
     accessories.paint_beard(c, identity, ys, ws)
-    face_parts.paint_forehead_lines(c, identity, a)
-    face_parts.paint_eye_surroundings(c, identity, a)
-    mouth = face_parts.MouthShape(identity, a)
-    face_parts.paint_folds(c, identity, a, mouth)
-    face_parts.paint_nose(c, identity, a, scene.light_dir[0])
-    face_parts.paint_eyes(c, identity, a, scene.gaze, 0.85 + 0.15 * scene.exposure)
-    face_parts.paint_brows(c, identity, a)
-    face_parts.paint_mouth(c, identity, a, mouth)
+    upper_face.paint_forehead_lines(c, identity, a)
+    upper_face.paint_eye_surroundings(c, identity, a)
+    mouth = lower_face.MouthShape(identity, a)
+    lower_face.paint_folds(c, identity, a, mouth)
+    lower_face.paint_nose(c, identity, a, scene.light_dir[0])
+    upper_face.paint_eyes(c, identity, a, scene.gaze, 0.85 + 0.15 * scene.exposure)
+    upper_face.paint_brows(c, identity, a)
+    lower_face.paint_mouth(c, identity, a, mouth)
     accessories.paint_front_hair(c, identity, ys, ws, rng)
     accessories.paint_glasses(c, identity)
     paint_occluder(c, scene.occluder, identity, rng)
