@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -170,3 +171,19 @@ def test_au_columns_match_facs_codes():
         active = {int(c[3:]) for c in df.columns if c.startswith("au_") and row[c] >= 0.1}
         assert coded == active
     assert np.isfinite(df[[c for c in df.columns if c.startswith("au_")]].to_numpy()).all()
+
+
+def test_concurrent_callers_generate_once(cache, monkeypatch):
+    calls = []
+    real = generate_mod.generate
+
+    def counted(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(generate_mod, "generate", counted)
+    with ThreadPoolExecutor(2) as pool:
+        folders = list(pool.map(lambda _: generate_mod.ensure_generated("synth-wild", 6, 0, 32),
+                                range(2)))
+    assert folders[0] == folders[1] and (folders[0] / "DONE").is_file()
+    assert len(calls) == 1
+    assert not [p for p in (cache / "synth").iterdir() if p.name.startswith(".")]
