@@ -13,9 +13,11 @@ probed cells, like FAISS's.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import faiss
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 
 def default_nlist(n: int) -> int:
@@ -43,10 +45,11 @@ class BatchedIVF:
         self.quantizer.add(kmeans.centroids)
         cell = self._assign(bank, 1)[:, 0]
         self.order = np.argsort(cell, kind="stable")  # bank rows grouped by cell
-        self.vectors = bank[self.order]
+        self.vectors = bank[self.order]  # its own copy, like FAISS's inverted lists
         self.offsets = np.searchsorted(cell[self.order], np.arange(nlist + 1))
         self.nlist, self.ntotal, self.d = nlist, n, d
         self.nprobe = default_nprobe(nlist)
+        self.threads = faiss.omp_get_max_threads()  # the same thread budget as FAISS
 
     def _assign(self, X: np.ndarray, n_cells: int) -> np.ndarray:
         return self.quantizer.search(X, n_cells)[1]
@@ -64,19 +67,28 @@ class BatchedIVF:
         flat = probes.ravel()
         by_cell = np.argsort(flat, kind="stable")
         bounds = np.searchsorted(flat[by_cell], np.arange(self.nlist + 1))
-        for cell in np.flatnonzero(np.diff(bounds)):
-            pairs = by_cell[bounds[cell] : bounds[cell + 1]]
-            rows, rank = pairs // nprobe, pairs % nprobe
+
+        def score_cell(cell: int) -> None:
             lo, hi = self.offsets[cell], self.offsets[cell + 1]
             if hi == lo:
-                continue
+                return
+            pairs = by_cell[bounds[cell] : bounds[cell + 1]]
+            rows, rank = pairs // nprobe, pairs % nprobe
             sims = queries[rows] @ self.vectors[lo:hi].T
             kk = min(k, hi - lo)
-            top = np.argpartition(-sims, kk - 1, axis=1)[:, :kk] if kk < hi - lo else np.broadcast_to(
-                np.arange(kk), (len(rows), kk))
-            cols = rank[:, None] * k + np.arange(kk)
+            if kk < hi - lo:
+                top = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]
+            else:
+                top = np.broadcast_to(np.arange(kk), (len(rows), kk))
+            cols = rank[:, None] * k + np.arange(kk)  # each (query, rank) owns its slots
             cand_sims[rows[:, None], cols] = np.take_along_axis(sims, top, axis=1)
             cand_ids[rows[:, None], cols] = self.order[lo + top]
+
+        # The products are small, so parallelise over cells with single-threaded BLAS:
+        # multi-threaded BLAS on many small products mostly waits at its barriers.
+        cells = np.flatnonzero(np.diff(bounds))
+        with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(self.threads) as pool:
+            list(pool.map(score_cell, cells))
         if cand_sims.shape[1] > k:
             keep = np.argpartition(-cand_sims, k - 1, axis=1)[:, :k]
             cand_sims = np.take_along_axis(cand_sims, keep, axis=1)
