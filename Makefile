@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.fer-bench-installed
 TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
 OUT ?= out
 
-.PHONY: run test test-all venv clean bench reference
+.PHONY: run test test-all venv clean reference
 
 venv: $(STAMP)
 
@@ -34,3 +34,15 @@ test-all: $(STAMP)
 
 clean:
 	rm -rf $(OUT) .pytest_cache
+
+# The committed reference leaderboard (results/): every built-in encoder on every default
+# protocol over the generated presets, plus FERPlus when FER_BENCH_DATA holds ferplus/.
+REF_ENCODERS  ?= crs-cont random-resnet18 pixels
+REF_PROTOCOLS ?= linear knn cross-dataset unseen-expression few-shot subject-folds
+REF_DATASETS  ?= synth-wild synth-lab synth-compound $(if $(FER_BENCH_DATA),ferplus,)
+reference: $(STAMP)
+	$(BIN)/fer-bench run $(addprefix --encoder ,$(REF_ENCODERS)) \
+	    $(addprefix --protocol ,$(REF_PROTOCOLS)) $(addprefix --dataset ,$(REF_DATASETS)) \
+	    --results-dir results/records --quiet
+	$(BIN)/fer-bench leaderboard --results-dir results/records --out results
+	$(BIN)/fer-bench report --results-dir results/records --out results/report
