@@ -1,7 +1,7 @@
 """L-BFGS for L2-regularised logistic regression, specialised to linear models.
 
 Minimises the per-sample objective ``f(W, b) = mean_i loss(W x_i + b, y_i) + mu/2 ||W||^2``
-with ``mu = 1 / (C n)`` (scikit-learn's objective divided by ``C n``). Two properties of a
+with ``mu = 1 / (C n)`` (scikit-learn's objective divided by ``C n``). Three properties of a
 linear model make it much cheaper than a generic L-BFGS (``torch.optim.LBFGS`` or scipy's):
 
 - Along a search direction ``(dW, db)`` the logits move linearly, ``Z(t) = Z + t A`` with
