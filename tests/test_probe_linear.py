@@ -168,3 +168,14 @@ def test_cuda_fit_matches_cpu():
     gpu = fit_logistic(X, y, 5, C=1.0, device="cuda")
     assert gpu.objective == pytest.approx(cpu.objective, rel=1e-5)
     assert (gpu.predict(X) == cpu.predict(X)).mean() > 0.999
+
+
+def test_sweep_path_reaches_the_cold_fit_optima():
+    # The sweep carries L-BFGS memory across C and starts each C from an extrapolation of
+    # the path; every point must still be the optimum a cold fit finds.
+    X, y = random_problem(7, n=500, d=16, k=4)
+    result = linear_probe(X[:400], y[:400], X[400:], y[400:], X[:5], 4, Cs=DEFAULT_CS[::2])
+    Xn = X / np.linalg.norm(X, axis=1, keepdims=True)
+    for entry in result.path[:-1]:
+        cold = fit_logistic(Xn[:400], y[:400], 4, entry["C"], dtype=torch.float64, tol=1e-10)
+        assert entry["objective"] == pytest.approx(cold.objective, rel=1e-5)
