@@ -87,10 +87,12 @@ class LogisticSolver:
             z = Z[:, 0]
             loss = torch.nn.functional.softplus(z) - self.y * z
             residual = (torch.sigmoid(z) - self.y).unsqueeze(1)
-        else:
-            log_p = torch.log_softmax(Z, dim=1)
-            loss = -(log_p * self._onehot).sum(dim=1)
-            residual = log_p.exp_().sub_(self._onehot)
+        else:  # softmax by hand: torch.log_softmax over a short last dim is ~5x slower on CPU
+            shifted = Z - Z.amax(dim=1, keepdim=True)
+            probabilities = shifted.exp()
+            norm = probabilities.sum(dim=1, keepdim=True)
+            loss = norm.log().squeeze(1) - shifted.gather(1, self.y.unsqueeze(1)).squeeze(1)
+            residual = probabilities.div_(norm).sub_(self._onehot)
         return float(loss.sum(dtype=torch.float64)) / self.n, residual
 
     def _objective(self, theta, Z, mu) -> tuple[float, torch.Tensor, torch.Tensor]:
