@@ -192,6 +192,8 @@ def bench_linear(args) -> None:
               f"iterations {[int(m.n_iter_[0]) for m in sk_models.values()] + [int(refit.n_iter_[0])]}, "
               f"best C {sk_best:g}; speed-up {t_sk / t_ours:.2f}x")
 
+    if args.no_reference:
+        return
     print("float64 reference (own torch fit, tol 1e-12, warm-started) and relative objective gaps:")
     ref_started = time.perf_counter()
     ref_model, worst_ours, worst_sk = None, 0.0, 0.0
@@ -223,6 +225,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="for torch, FAISS and BLAS")
     parser.add_argument("--nprobes", type=int, nargs="+", default=[2, 4, 8, 16])
     parser.add_argument("--skip-sklearn", action="store_true")
+    parser.add_argument("--no-reference", action="store_true", help="skip the float64 reference fits")
     parser.add_argument("--device", default=None, help="torch device for our probes, e.g. cuda")
     args = parser.parse_args()
 
