@@ -13,6 +13,10 @@ carve per seed, :func:`fer_bench.protocols.splits.subject_holdout`), the probe i
 on all training folds and predicts the test fold. kNN probe: the bank is the training
 folds; it is deterministic, so it runs once.
 
+Datasets that ship a test split (synth-wild, FERPlus, RAF-DB, ...) are reported as not
+applicable (no record): their subject-independent score is ``linear`` or ``knn`` on that
+split, and folding them would only cost time. ``with_test_split=true`` folds them anyway.
+
 Scores: the record's metrics are *pooled* over the k test folds (one prediction per
 row, per seed), the convention that keeps tiny folds from dominating; fold-wise scores,
 their mean and std, and the subjects of every test fold are in ``details``.
@@ -24,7 +28,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from fer_bench.protocols.base import Protocol, ScoringConfig, Task, register_protocol
-from fer_bench.protocols.context import LabelledSplit, ProtocolError, RunContext
+from fer_bench.protocols.context import (
+    LabelledSplit,
+    ProtocolError,
+    RunContext,
+    TaskNotApplicable,
+)
 from fer_bench.protocols.scoring import Evaluation, SeedRun
 from fer_bench.protocols.splits import subject_holdout
 
@@ -52,6 +61,7 @@ class SubjectFoldsConfig(ScoringConfig):
     k: int = DEFAULT_K
     T: float = DEFAULT_T
     classes: tuple[str, ...] | None = None   # None: the dataset's declared classes
+    with_test_split: bool = False            # also fold datasets that ship a test split
 
     def __post_init__(self) -> None:
         if self.probe not in PROBES:
@@ -114,6 +124,9 @@ class SubjectFoldsProtocol(Protocol):
     def evaluate(self, ctx: RunContext, task: Task) -> Evaluation:
         (spec,) = task.datasets
         cfg = self.config
+        if ctx.has_split(spec, "test") and not cfg.with_test_split:
+            raise TaskNotApplicable(f"{spec} ships a test split: score it with linear or knn "
+                                    "(or fold it anyway with subject-folds:with_test_split=true)")
         classes = tuple(cfg.classes or ctx.dataset(spec).classes)
         pool = pooled_rows(ctx, spec, classes)
         if len(pool) == 0:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from fer_bench.protocols.base import get_protocol
-from fer_bench.protocols.context import RunContext
+from fer_bench.protocols.context import RunContext, TaskNotApplicable
 from fer_bench.protocols.subject_folds import inner_validation, pool_folds, pooled_rows
 from protocol_fakes import ArrayStore, NeverBuilt, blob_dataset
 
@@ -100,3 +100,14 @@ def test_too_few_subjects_is_a_clear_error(lab):
     protocol = get_protocol("subject-folds", **{**FAST, "folds": 11})
     with pytest.raises(DatasetError, match="10 subjects cannot make 11"):
         protocol.run_task(context(lab), protocol.tasks(["lab"])[0])
+
+
+def test_datasets_with_a_test_split_are_not_applicable_unless_asked():
+    wild = blob_dataset("wild", CLASSES, {"train": 6, "test": 2}, subjects=3)
+    ctx = RunContext(NeverBuilt(), ArrayStore(), load={"wild": wild}.__getitem__, seeds=(0,))
+    protocol = get_protocol("subject-folds", **{**FAST, "folds": 3})
+    with pytest.raises(TaskNotApplicable, match="ships a test split"):
+        protocol.run_task(ctx, protocol.tasks(["wild"])[0])
+    forced = get_protocol("subject-folds", **{**FAST, "folds": 3, "with_test_split": True})
+    record, _ = forced.run_task(ctx, forced.tasks(["wild"])[0])
+    assert record.details["sample_sizes"]["test"] == 4 * (6 + 2)      # every split pooled
