@@ -83,9 +83,12 @@ class Protocol(ABC):
     def default_datasets(self) -> tuple[str, ...]:
         return GENERATED_PRESETS
 
-    @abstractmethod
     def tasks(self, datasets: Sequence[str]) -> list[Task]:
-        """The records this protocol would write for ``datasets`` (cheap: no data loaded)."""
+        """The records this protocol would write for ``datasets`` (cheap: no data loaded).
+
+        Default: one record per dataset, named after it; protocols with pairs, shots or
+        scopes override this."""
+        return [Task(self.name, (spec,), spec) for spec in datasets]
 
     @abstractmethod
     def evaluate(self, ctx: RunContext, task: Task):

@@ -10,7 +10,6 @@ seeds the bootstrap interval).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
 
 from fer_bench.metrics import classification_metrics
 from fer_bench.probes.knn import DEFAULT_K, DEFAULT_KS, DEFAULT_T, clamp_k, knn_probe
@@ -52,9 +51,6 @@ class KnnProtocol(Protocol):
     name = "knn"
     version = 1
     Config = KnnConfig
-
-    def tasks(self, datasets: Sequence[str]) -> list[Task]:
-        return [Task(self.name, (spec,), spec) for spec in datasets]
 
     def evaluate(self, ctx: RunContext, task: Task) -> Evaluation:
         (spec,) = task.datasets

@@ -10,7 +10,6 @@ first seed, which also seeds the bootstrap); with a carved val it runs once per 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -50,9 +49,6 @@ class LinearProtocol(Protocol):
     name = "linear"
     version = 1
     Config = LinearConfig
-
-    def tasks(self, datasets: Sequence[str]) -> list[Task]:
-        return [Task(self.name, (spec,), spec) for spec in datasets]
 
     def evaluate(self, ctx: RunContext, task: Task) -> Evaluation:
         (spec,) = task.datasets

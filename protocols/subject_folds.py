@@ -23,7 +23,6 @@ their mean and std, and the subjects of every test fold are in ``details``.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,9 +116,6 @@ class SubjectFoldsProtocol(Protocol):
 
     def default_datasets(self) -> tuple[str, ...]:
         return ("synth-lab",)
-
-    def tasks(self, datasets: Sequence[str]) -> list[Task]:
-        return [Task(self.name, (spec,), spec) for spec in datasets]
 
     def evaluate(self, ctx: RunContext, task: Task) -> Evaluation:
         (spec,) = task.datasets
