@@ -6,10 +6,13 @@
   metric in percent with its 95% interval, e.g. ``71.2 [69.8, 72.5]``, stamped ``†`` when
   something was selected on the test split and ``*`` when the encoder was pre-trained on
   the data (so such cells are never read as clean comparisons);
-- markdown: the wide table with a legend.
+- markdown: the same cells as one table per protocol (split further per dataset or
+  source where targets have parts, see :func:`protocol_tables`), under a legend, so that
+  no table grows a column per record.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -23,6 +26,9 @@ LONG_FILE = "leaderboard_long.csv"
 WIDE_FILE = "leaderboard_wide.csv"
 MARKDOWN_FILE = "leaderboard.md"
 _DECIMALS = 6   # fractions in the long CSV: stable text, well below any reported digit
+# Table order in the markdown and the report; protocols not named follow alphabetically.
+PROTOCOL_ORDER = ("linear", "knn", "cross-dataset", "unseen-expression", "few-shot",
+                  "subject-folds", "linear-online")
 
 
 def _long_rows(record: ResultRecord, relpath: str) -> list[dict]:
@@ -99,16 +105,81 @@ def wide_table(long: pd.DataFrame, metric: str = HEADLINE_METRIC) -> pd.DataFram
     return wide.sort_index().reindex(sorted(wide.columns), axis=1)
 
 
-def markdown_table(wide: pd.DataFrame, metric: str = HEADLINE_METRIC) -> str:
-    header = ["encoder", *wide.columns]
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * len(header)) + "|"]
-    for name, row in wide.iterrows():
-        lines.append("| " + " | ".join([str(name), *row.tolist()]) + " |")
-    legend = (f"\n{metric.replace('_', ' ')} in percent, mean over seeds, with the 95% "
-              f"bootstrap interval over test items. {TEST_SELECTED_MARK} selected on the "
-              f"test split (paper-faithful opt-in, not comparable); {OVERLAP_MARK} the "
-              "encoder was pre-trained on this data.\n")
-    return "\n".join(lines) + "\n" + legend
+def _table_groups(long: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """(heading, long rows) per table: one table per protocol, split further where
+    targets have parts: ``<dataset>@<variant>`` gives a table per dataset with a column
+    per variant (and the plain ``<dataset>`` record of the same protocol beside them, e.g.
+    linear-online's headline next to its test-selected twin); ``<source>__to__<target>``
+    gives a table per source with a column per target."""
+    long = long.copy()
+    pair = long["source"] != ""
+    variant = ~pair & long["target"].str.contains("@", regex=False)
+    base = long["target"].str.split("@", n=1).str[0]
+    long["group"] = ""
+    long["column"] = long["target"]
+    long.loc[pair, "group"] = "source " + long.loc[pair, "source"]
+    long.loc[pair, "column"] = "→ " + long.loc[pair, "dataset"]
+    long.loc[variant, "group"] = base[variant]
+    long.loc[variant, "column"] = "@" + long.loc[variant, "target"].str.split("@", n=1).str[1]
+    split_datasets = set(zip(long.loc[variant, "protocol"], base[variant]))
+    beside = ~pair & ~variant & pd.Series([(p, t) in split_datasets for p, t in
+                                           zip(long["protocol"], long["target"])], long.index)
+    long.loc[beside, "group"] = long.loc[beside, "target"]
+    rank = {p: i for i, p in enumerate(PROTOCOL_ORDER)}
+    groups = []
+    for (protocol, version, group), rows in sorted(
+            long.groupby(["protocol", "protocol_version", "group"], sort=True),
+            key=lambda kv: (rank.get(kv[0][0], len(rank)), kv[0])):
+        heading = f"{protocol}-v{version}" + (f" · {group}" if group else "")
+        groups.append((heading, rows))
+    return groups
+
+
+def _natural(text: str) -> list:
+    """Sort key that orders 1shot, 5shot, 10shot, 20shot by number."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text)]
+
+
+def protocol_tables(long: pd.DataFrame, metric: str = HEADLINE_METRIC
+                    ) -> list[tuple[str, pd.DataFrame]]:
+    """(heading, table) per protocol (and per dataset or source where targets have
+    parts): encoders x columns, cells as in :func:`wide_table` (interval and stamps)."""
+    tables = []
+    for heading, rows in _table_groups(long):
+        if not (rows["metric"] == metric).any():
+            continue
+        wide = wide_table(rows, metric)
+        names = dict(zip(rows["protocol"] + "-v" + rows["protocol_version"].astype(str) + "/"
+                         + rows["target"], rows["column"]))
+        wide = wide.rename(columns=names)
+        order = sorted(wide.columns, key=lambda c: (c.startswith("@"), _natural(c)))
+        tables.append((heading, wide[order]))
+    return tables
+
+
+def legend(metric: str = HEADLINE_METRIC) -> str:
+    return (f"{metric.replace('_', ' ')} in percent: mean over seeds (few-shot: over draws) "
+            f"[95% bootstrap interval over test items]. {TEST_SELECTED_MARK} chosen on the "
+            f"test split (paper-faithful opt-in, not comparable); {OVERLAP_MARK} the encoder "
+            "was pre-trained on this data.")
+
+
+def markdown_row(values) -> str:
+    return "| " + " | ".join(str(v).replace("|", "\\|") or "–" for v in values) + " |"
+
+
+def markdown_table(table: pd.DataFrame, first: str = "encoder") -> str:
+    lines = [markdown_row([first, *table.columns]), "|---" * (len(table.columns) + 1) + "|"]
+    lines += [markdown_row([name, *row.tolist()]) for name, row in table.iterrows()]
+    return "\n".join(lines)
+
+
+def markdown_leaderboard(long: pd.DataFrame, metric: str = HEADLINE_METRIC) -> str:
+    """The leaderboard as markdown: legend, then one table per :func:`protocol_tables`."""
+    lines = ["# Leaderboard", "", legend(metric), ""]
+    for heading, table in protocol_tables(long, metric):
+        lines += [f"## {heading}", "", markdown_table(table), ""]
+    return "\n".join(lines)
 
 
 def write_leaderboard(results_dir: str | Path, out: str | Path,
@@ -121,5 +192,5 @@ def write_leaderboard(results_dir: str | Path, out: str | Path,
     paths = {"long": out / LONG_FILE, "wide": out / WIDE_FILE, "markdown": out / MARKDOWN_FILE}
     long.round(_DECIMALS).to_csv(paths["long"], index=False)
     wide.to_csv(paths["wide"])
-    paths["markdown"].write_text(markdown_table(wide, metric), encoding="utf-8")
+    paths["markdown"].write_text(markdown_leaderboard(long, metric), encoding="utf-8")
     return paths

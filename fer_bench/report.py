@@ -14,7 +14,6 @@ never shows a number the long CSV does not hold:
 from __future__ import annotations
 
 import html
-import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import resources
@@ -27,8 +26,10 @@ from fer_bench import __version__
 from fer_bench.leaderboard import (
     OVERLAP_MARK,
     TEST_SELECTED_MARK,
+    legend,
     long_table,
-    wide_table,
+    markdown_table,
+    protocol_tables,
     write_leaderboard,
 )
 from fer_bench.records.schema import HEADLINE_METRIC
@@ -59,66 +60,11 @@ class ReportFiles:
     plots: list[Path]
 
 
-def _table_groups(long: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
-    """(heading, long rows) per table: one table per protocol, split further where
-    targets have parts, so that no table grows a column per record:
-    ``<dataset>@<variant>`` gives a table per dataset with a column per variant (and the
-    plain ``<dataset>`` record of the same protocol beside them, e.g. linear-online's
-    headline next to its test-selected twin); ``<source>__to__<target>`` gives a table
-    per source with a column per target."""
-    long = long.copy()
-    pair = long["source"] != ""
-    variant = ~pair & long["target"].str.contains("@", regex=False)
-    base = long["target"].str.split("@", n=1).str[0]
-    long["group"] = ""
-    long["column"] = long["target"]
-    long.loc[pair, "group"] = "source " + long.loc[pair, "source"]
-    long.loc[pair, "column"] = "→ " + long.loc[pair, "dataset"]
-    long.loc[variant, "group"] = base[variant]
-    long.loc[variant, "column"] = "@" + long.loc[variant, "target"].str.split("@", n=1).str[1]
-    split_datasets = set(zip(long.loc[variant, "protocol"], base[variant]))
-    beside = ~pair & ~variant & pd.Series([(p, t) in split_datasets for p, t in
-                                           zip(long["protocol"], long["target"])], long.index)
-    long.loc[beside, "group"] = long.loc[beside, "target"]
-    groups = []
-    for (protocol, version, group), rows in long.groupby(
-            ["protocol", "protocol_version", "group"], sort=True):
-        heading = f"{protocol}-v{version}" + (f" · {group}" if group else "")
-        groups.append((heading, rows))
-    return groups
-
-
-def _natural(text: str) -> list:
-    """Sort key that orders 1shot, 5shot, 10shot, 20shot by number."""
-    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text)]
-
-
-def _protocol_tables(long: pd.DataFrame, metric: str) -> list[tuple[str, pd.DataFrame]]:
-    """(heading, wide table) per table of :func:`_table_groups`: encoders x columns,
-    cells as in the wide leaderboard (interval and stamps)."""
-    tables = []
-    for heading, rows in _table_groups(long):
-        wide = wide_table(rows, metric)
-        names = dict(zip(rows["protocol"] + "-v" + rows["protocol_version"].astype(str) + "/"
-                         + rows["target"], rows["column"]))
-        wide = wide.rename(columns=names)
-        order = sorted(wide.columns, key=lambda c: (c.startswith("@"), _natural(c)))
-        tables.append((heading, wide[order]))
-    return tables
-
-
 def _flags(long: pd.DataFrame) -> pd.DataFrame:
     rows = long[long["headline"] & (long["test_selected"] | (long["pretraining_overlap"] != ""))]
     out = rows[["encoder", "revision", "protocol", "protocol_version", "target",
                 "test_selected", "pretraining_overlap"]].copy()
     return out.reset_index(drop=True)
-
-
-def _legend(metric: str) -> str:
-    return (f"{metric.replace('_', ' ')} in percent: mean over seeds (few-shot: over draws) "
-            f"[95% bootstrap interval over test items]. {TEST_SELECTED_MARK} chosen on the "
-            f"test split (paper-faithful opt-in, not comparable); {OVERLAP_MARK} the encoder "
-            "was pre-trained on this data.")
 
 
 def _group_plots(plots: list[Path]) -> list[tuple[str, str, str, list[Path]]]:
@@ -156,7 +102,7 @@ def _html_body(tables, flags, groups, metric, meta) -> str:
              'long CSV</a> (all metrics, the source of truth), '
              '<a href="leaderboard.md">markdown</a>')
     parts += ["</nav>", '<h2 id="leaderboard">Leaderboard</h2>',
-              f'<p class="legend">{e(_legend(metric))} Tables: {files}.</p>']
+              f'<p class="legend">{e(legend(metric))} Tables: {files}.</p>']
     for tag, wide in tables:
         parts += [f'<h3 id="table-{e(tag)}">{e(tag)}</h3>', _html_table(wide)]
     parts.append('<h2 id="flags">Flags</h2>')
@@ -180,26 +126,16 @@ def _html_body(tables, flags, groups, metric, meta) -> str:
 
 
 # -- markdown ------------------------------------------------------------------------------
-def _md_row(values) -> str:
-    return "| " + " | ".join(str(v).replace("|", "\\|") or "–" for v in values) + " |"
-
-
-def _md_table(table: pd.DataFrame, first: str) -> str:
-    lines = [_md_row([first, *table.columns]), "|---" * (len(table.columns) + 1) + "|"]
-    lines += [_md_row([name, *row.tolist()]) for name, row in table.iterrows()]
-    return "\n".join(lines)
-
-
 def _markdown(tables, flags, groups, metric, meta) -> str:
-    lines = ["# fer-bench report", "", meta, "", "## Leaderboard", "", _legend(metric), ""]
+    lines = ["# fer-bench report", "", meta, "", "## Leaderboard", "", legend(metric), ""]
     for tag, wide in tables:
-        lines += [f"### {tag}", "", _md_table(wide, "encoder"), ""]
+        lines += [f"### {tag}", "", markdown_table(wide, "encoder"), ""]
     lines += ["## Flags", ""]
     if flags.empty:
         lines.append("No record is test-selected and no encoder was pre-trained on the data "
                      "it is scored on.")
     else:
-        lines.append(_md_table(flags.set_index("encoder"), "encoder"))
+        lines.append(markdown_table(flags.set_index("encoder"), "encoder"))
     for _, heading, caption, files in groups:
         lines += ["", f"## {heading}", "", caption, ""]
         lines += [f"![{f.stem}]({f.name})" for f in files]
@@ -220,7 +156,7 @@ def build_report(results_dir: str | Path, out: str | Path, metric: str = HEADLIN
     write_leaderboard(results_dir, out, metric)
     plots = write_plots(results_dir, out, metric)
     plots += write_extra_plots(results_dir, out, metric, store_root)
-    tables = _protocol_tables(long, metric)
+    tables = protocol_tables(long, metric)
     flags = _flags(long)
     groups = _group_plots(plots)
     n_records = long["record"].nunique()

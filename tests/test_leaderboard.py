@@ -15,11 +15,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
-from fer_bench.leaderboard import (long_table, markdown_table, wide_table,
-                                   write_leaderboard)
-from fer_bench.records import Flags, MetricSummary, read_record, write_record
 from protocol_fakes import make_record
+
+from fer_bench.leaderboard import (
+    long_table,
+    markdown_leaderboard,
+    protocol_tables,
+    wide_table,
+    write_leaderboard,
+)
+from fer_bench.records import Flags, MetricSummary, read_record, write_record
 
 FIXTURES = Path(__file__).parent / "fixtures" / "records"
 RESULTS = FIXTURES / "results"
@@ -71,14 +76,47 @@ def test_wide_cells_are_percent_with_interval_and_stamps(tmp_path):
     assert accuracy.loc["my_pkg.enc:make@v2", "linear-v3/synth-wild"] == "80.0 [70.0, 90.0]"
 
 
-def test_markdown_has_one_row_per_encoder_and_explains_the_stamps():
-    text = markdown_table(wide_table(long_table(RESULTS)))
-    lines = text.splitlines()
-    assert lines[0].startswith("| encoder | cross-dataset-v1/synth-lab__to__synth-lab |")
-    assert [line.split(" | ")[0] for line in lines[2:5]] == ["| enc-a@r1", "| enc-b@r2",
-                                                             "| pixels@grey24"]
-    assert "70.0 [51.7, 84.9]*" in lines[2] and "47.5 [33.3, 61.1]†" in lines[3]
-    assert "† selected on the test split" in text and "* the encoder was pre-trained" in text
+def _sections(text: str) -> dict[str, list[list[str]]]:
+    """markdown -> {heading: table rows split into cells}."""
+    sections, heading = {}, None
+    for line in text.splitlines():
+        if line.startswith("## "):
+            heading = line[3:]
+            sections[heading] = []
+        elif line.startswith("| ") and heading:
+            sections[heading].append([c.strip() for c in line.strip("|").split(" | ")])
+    return sections
+
+
+def test_markdown_has_a_table_per_protocol_and_explains_the_stamps():
+    long = long_table(RESULTS)
+    text = markdown_leaderboard(long)
+    sections = _sections(text)
+    # Protocols in reading order (linear, knn, cross-dataset per source, ...), never one
+    # column per record.
+    assert list(sections) == ["linear-v1", "knn-v1", "cross-dataset-v1 · source synth-lab",
+                              "cross-dataset-v1 · source synth-wild", "linear-online-v1"]
+    linear = sections["linear-v1"]
+    assert linear[0] == ["encoder", "synth-lab", "synth-wild"]
+    assert [row[0] for row in linear[1:]] == ["enc-a@r1", "enc-b@r2", "pixels@grey24"]
+    assert sections["cross-dataset-v1 · source synth-lab"][0] == [
+        "encoder", "→ synth-lab", "→ synth-wild"]
+    # Every cell is the wide table's cell for that record; a missing one is "–".
+    wide = wide_table(long)
+    for row in linear[1:]:
+        for dataset, cell in zip(linear[0][1:], row[1:]):
+            expected = wide.loc[row[0], f"linear-v1/{dataset}"]
+            assert cell == (expected or "–")
+    assert linear[1][2] == "70.0 [51.7, 84.9]*"   # enc-a pre-trained on synth-wild
+    assert sections["linear-online-v1"][1][1] == "47.5 [33.3, 61.1]†"
+    assert "† chosen on the test split" in text and "* the encoder was pre-trained" in text
+
+
+def test_protocol_tables_cover_every_headline_cell_once():
+    long = long_table(RESULTS)
+    cells = [c for _, t in protocol_tables(long) for c in t.to_numpy().ravel() if c]
+    wide = wide_table(long)
+    assert sorted(cells) == sorted(c for c in wide.to_numpy().ravel() if c)
 
 
 def test_an_empty_results_dir_is_an_error(tmp_path):
