@@ -135,7 +135,7 @@ def _table_groups(long: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
     return groups
 
 
-def _natural(text: str) -> list:
+def natural_key(text: str) -> list:
     """Sort key that orders 1shot, 5shot, 10shot, 20shot by number."""
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text)]
 
@@ -152,7 +152,7 @@ def protocol_tables(long: pd.DataFrame, metric: str = HEADLINE_METRIC
         names = dict(zip(rows["protocol"] + "-v" + rows["protocol_version"].astype(str) + "/"
                          + rows["target"], rows["column"]))
         wide = wide.rename(columns=names)
-        order = sorted(wide.columns, key=lambda c: (c.startswith("@"), _natural(c)))
+        order = sorted(wide.columns, key=lambda c: (c.startswith("@"), natural_key(c)))
         tables.append((heading, wide[order]))
     return tables
 

@@ -1,8 +1,8 @@
 """Plots over the long leaderboard table (matplotlib, Agg backend, PNG files).
 
-- :func:`bar_chart`: one figure per single-dataset protocol: datasets along x, encoders
-  side by side, bar = mean score, whiskers = 95% bootstrap interval, a dashed tick at
-  chance (1 / number of classes, the mean class accuracy of a constant guess);
+- :func:`bar_chart`: one figure per single-dataset protocol, a panel per target, encoders
+  as horizontal bars: bar = mean score, whisker = 95% bootstrap interval, a dashed line
+  at chance (1 / number of classes, the mean class accuracy of a constant guess);
 - :func:`cross_heatmap`: one figure per encoder and pair protocol: source x target
   matrix of the score, each cell annotated (interval, class count), the in-domain
   diagonal outlined.
@@ -18,12 +18,18 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from fer_bench.leaderboard import OVERLAP_MARK, TEST_SELECTED_MARK, long_table  # noqa: E402
+from fer_bench.leaderboard import (  # noqa: E402
+    OVERLAP_MARK,
+    TEST_SELECTED_MARK,
+    long_table,
+    natural_key,
+)
 from fer_bench.records.io import safe_name  # noqa: E402
 from fer_bench.records.schema import HEADLINE_METRIC  # noqa: E402
 
 _LABEL = {"mean_class_accuracy": "mean class accuracy (%)", "accuracy": "accuracy (%)",
           "macro_f1": "macro-F1 (%)"}
+_PANEL_COLUMNS = 4   # bar-chart panels per row
 
 
 def _marks(row: pd.Series) -> str:
@@ -42,40 +48,54 @@ def _footnote(fig, rows: pd.DataFrame) -> None:
         fig.text(0.01, 0.01, "; ".join(notes), fontsize=7, color="dimgrey")
 
 
+def _panel_grid(n_panels: int) -> tuple[int, int]:
+    cols = min(_PANEL_COLUMNS, n_panels)
+    return -(-n_panels // cols), cols
+
+
 def bar_chart(rows: pd.DataFrame, title: str, path: Path,
               metric: str = HEADLINE_METRIC) -> Path:
-    """Grouped bars of one protocol's long rows (one metric)."""
+    """One protocol's long rows (one metric) as a panel per target, wrapping after
+    ``_PANEL_COLUMNS``: encoders as horizontal bars, in the same order and colour in every
+    panel, so that the figure stays readable for many encoders and many targets."""
     rows = rows[rows["metric"] == metric].copy()
     rows["label"] = rows["encoder"] + "@" + rows["revision"]
-    datasets = sorted(rows["dataset"].unique())
+    targets = sorted(rows["dataset"].unique(), key=natural_key)
     encoders = sorted(rows["label"].unique())
-    width = 0.8 / len(encoders)
-    fig, ax = plt.subplots(figsize=(max(5.0, 1.6 * len(datasets) * max(1, len(encoders) / 2)), 4.2))
-    for i, enc in enumerate(encoders):
-        sub = rows[rows["label"] == enc].set_index("dataset").reindex(datasets)
-        x = np.arange(len(datasets)) + (i - (len(encoders) - 1) / 2) * width
+    palette = plt.get_cmap("tab10" if len(encoders) <= 10 else "tab20")
+    colours = [palette(i % palette.N) for i in range(len(encoders))]
+    n_rows, n_cols = _panel_grid(len(targets))
+    label_inches = 0.07 * max(map(len, encoders)) + 0.3
+    fig, axes = plt.subplots(
+        n_rows, n_cols, sharey=True, squeeze=False,
+        figsize=(label_inches + 3.2 * n_cols, 0.9 + n_rows * (0.6 + 0.24 * len(encoders))))
+    y = np.arange(len(encoders))
+    for ax, target in zip(axes.flat, targets):
+        sub = rows[rows["dataset"] == target].set_index("label").reindex(encoders)
         mean = 100 * sub["mean"].to_numpy(float)
-        err = np.vstack([mean - 100 * sub["ci_low"].to_numpy(float),
-                         100 * sub["ci_high"].to_numpy(float) - mean])
-        ax.bar(x, mean, width, yerr=np.nan_to_num(err), capsize=3, label=enc)
-        for xi, m, hi, (_, r) in zip(x, mean, 100 * sub["ci_high"].to_numpy(float),
-                                     sub.iterrows()):
-            if np.isfinite(m):
-                top = hi if np.isfinite(hi) else m
-                ax.annotate(f"{m:.1f}{_marks(r)}", (xi, top), xytext=(0, 2),
-                            textcoords="offset points", ha="center", va="bottom", fontsize=7)
-    for j, ds in enumerate(datasets):
-        n_classes = rows.loc[rows["dataset"] == ds, "n_classes"].max()
-        ax.hlines(100 / n_classes, j - 0.45, j + 0.45, colors="grey", linestyles="dashed",
-                  linewidth=1, label="chance" if j == 0 else None)
-    long_labels = max(map(len, datasets)) > 12  # e.g. few-shot targets: tilt, never overlap
-    ax.set_xticks(np.arange(len(datasets)), datasets, rotation=30 if long_labels else 0,
-                  ha="right" if long_labels else "center", fontsize=8 if long_labels else None)
-    ax.set_ylim(0, 105)
-    ax.set_ylabel(_LABEL.get(metric, metric))
-    ax.set_title(title)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+        low, high = 100 * sub["ci_low"].to_numpy(float), 100 * sub["ci_high"].to_numpy(float)
+        err = np.nan_to_num(np.vstack([mean - low, high - mean]))
+        ax.barh(y, np.nan_to_num(mean), 0.75, xerr=err, color=colours, capsize=2,
+                error_kw={"linewidth": 0.8})
+        for yi, m, hi, (_, r) in zip(y, mean, high, sub.iterrows()):
+            text = f"{m:.1f}{_marks(r)}" if np.isfinite(m) else "–"
+            right = hi if np.isfinite(hi) else (m if np.isfinite(m) else 0.0)
+            ax.text(right + 1.5, yi, text, va="center", fontsize=7)
+        n_classes = rows.loc[rows["dataset"] == target, "n_classes"].max()
+        ax.axvline(100 / n_classes, color="grey", linestyle="--", linewidth=1)
+        ax.set_xlim(0, 112)
+        ax.set_title(target, fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.grid(axis="x", alpha=0.3)
+    for ax in axes.flat[len(targets):]:
+        ax.axis("off")
+    axes[0, 0].set_yticks(y, encoders)
+    axes[0, 0].invert_yaxis()   # shared: the first encoder on top in every panel
+    fig.suptitle(title)
+    fig.supxlabel(f"{_LABEL.get(metric, metric)}; whisker = 95% interval, dashed = chance",
+                  fontsize=8)
+    height = fig.get_figheight()   # keep the title clear of the first row's panel titles
+    fig.tight_layout(rect=(0, 0.35 / height, 1, 1 - 0.25 / height))
     _footnote(fig, rows)
     fig.savefig(path, dpi=120)
     plt.close(fig)
