@@ -68,7 +68,7 @@ def bar_chart(rows: pd.DataFrame, title: str, path: Path,
     label_inches = 0.07 * max(map(len, encoders)) + 0.3
     fig, axes = plt.subplots(
         n_rows, n_cols, sharey=True, squeeze=False,
-        figsize=(label_inches + 3.2 * n_cols, 0.9 + n_rows * (0.6 + 0.24 * len(encoders))))
+        figsize=(label_inches + 3.2 * n_cols, 1.5 + n_rows * (0.6 + 0.24 * len(encoders))))
     y = np.arange(len(encoders))
     for ax, target in zip(axes.flat, targets):
         sub = rows[rows["dataset"] == target].set_index("label").reindex(encoders)
