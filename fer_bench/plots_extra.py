@@ -25,6 +25,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from fer_bench.leaderboard import OVERLAP_MARK
 from fer_bench.records.io import (
     find_record_files,
     read_predictions,
@@ -76,7 +77,7 @@ def class_view_frame(records: Sequence[tuple[Path, ResultRecord]]) -> pd.DataFra
 def few_shot_frame(records: Sequence[tuple[Path, ResultRecord]],
                    metric: str = HEADLINE_METRIC) -> pd.DataFrame:
     """One row per few-shot record: encoder, dataset, probe, shots, mean and std of
-    ``metric`` over draws."""
+    ``metric`` over draws, and whether the encoder was pre-trained on the dataset."""
     rows = []
     for _, r in records:
         if r.protocol != "few-shot":
@@ -84,9 +85,10 @@ def few_shot_frame(records: Sequence[tuple[Path, ResultRecord]],
         m = r.metrics[metric]
         rows.append({"encoder": _label(r), "dataset": _dataset(r), "probe": r.details["probe"],
                      "shots": int(r.details["shots"]), "mean": m.mean, "std": m.std,
-                     "draws": len(m.values), "short": bool(r.details.get("short_classes"))})
+                     "draws": len(m.values), "short": bool(r.details.get("short_classes")),
+                     "overlap": bool(r.flags.pretraining_overlap)})
     return pd.DataFrame(rows, columns=["encoder", "dataset", "probe", "shots", "mean", "std",
-                                       "draws", "short"])
+                                       "draws", "short", "overlap"])
 
 
 def embedding_frame(records: Sequence[tuple[Path, ResultRecord]], encoder: str,
@@ -216,8 +218,9 @@ def few_shot_curves(frame: pd.DataFrame, title: str, path: Path,
     for (enc, probe), rows in frame.groupby(["encoder", "probe"]):
         rows = rows.sort_values("shots")
         x, m, s = rows["shots"].to_numpy(), 100 * rows["mean"].to_numpy(), 100 * rows["std"].to_numpy()
+        stamp = OVERLAP_MARK if "overlap" in rows and rows["overlap"].any() else ""
         ax.plot(x, m, styles.get(probe, ":"), marker="o", ms=3, color=colours[enc],
-                label=f"{enc} · {probe}")
+                label=f"{enc}{stamp} · {probe}")
         ax.fill_between(x, m - s, m + s, color=colours[enc], alpha=0.15, linewidth=0)
     shots = sorted(frame["shots"].unique())
     ax.set_xscale("log")
@@ -228,8 +231,12 @@ def few_shot_curves(frame: pd.DataFrame, title: str, path: Path,
     ax.set_ylim(0, 100)
     ax.grid(alpha=0.3)
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    # long handles, so that knn's dashes read apart from linear's solid line
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), handlelength=3.5)
     fig.tight_layout()
+    if "overlap" in frame and frame["overlap"].any():
+        fig.text(0.01, 0.01, f"{OVERLAP_MARK} encoder pre-trained on this data", fontsize=7,
+                 color="dimgrey")
     fig.savefig(path, dpi=_DPI)
     plt.close(fig)
     return path

@@ -47,7 +47,8 @@ def test_few_shot_curves_from_a_frame(tmp_path):
     frame = pd.DataFrame({"encoder": ["a@1"] * 4 + ["b@1"] * 4, "dataset": "d",
                           "probe": ["knn", "knn", "linear", "linear"] * 2,
                           "shots": [1, 5] * 4, "mean": np.linspace(0.2, 0.9, 8),
-                          "std": 0.05, "draws": 5, "short": False})
+                          "std": 0.05, "draws": 5, "short": False,
+                          "overlap": [True] * 4 + [False] * 4})
     assert drawn(few_shot_curves(frame, "t", tmp_path / "curves.png"))
 
 
@@ -91,6 +92,7 @@ def test_embedding_map_and_few_shot_frame_of_a_real_run(pixel_records, tmp_path)
     shots = few_shot_frame(records)
     assert sorted(shots["shots"].unique()) == [1, 2] and set(shots["draws"]) == {2}
     assert len(shots) == 2 * 2 * 2                       # datasets x probes x shots
+    assert not shots["overlap"].any()                     # pixels was never pre-trained
     points = embedding_frame(records, "pixels@grey24", pixel_records / "cache" / "features")
     assert drawn(embedding_map(points, "t", tmp_path / "map.png"))
     nothing = embedding_frame(records, "pixels@grey24", tmp_path / "empty-store")
