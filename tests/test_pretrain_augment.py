@@ -12,13 +12,7 @@ from torchvision.transforms.v2 import functional as TF
 from fer_bench.pretrain.augment import (AugmentConfig, AugmentParams, BatchAugment,
                                         color_jitter, crop_flip_resize)
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # Small tensors: intra-op threads only wait on each other (10x slower on a busy box).
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)

@@ -14,12 +14,7 @@ from fer_bench.synth import sample_faces
 from fer_bench.weights import load_encoder_weights, read_encoder_metadata
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -14,13 +14,7 @@ from fer_bench.pretrain.trainer import RunExists, TrainConfig, learning_rate, tr
 from fer_bench.synth import sample_faces
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # Tiny tensors: intra-op threads only wait on each other (10x slower on a busy box).
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
