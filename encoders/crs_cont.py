@@ -1,5 +1,5 @@
 """``crs-cont``: the CRS-CONT encoder (Li et al., IEEE TIP 2022): a ResNet-18 whose 512-d
-average-pooled feature is frozen and probed (../shared/design/crs-cont.md).
+average-pooled feature is frozen and probed (docs/crs-cont.md).
 
 The authors never released weights, so this module is the architecture plus loaders for
 

@@ -6,7 +6,7 @@ index position. Protocols declare the class set they evaluate and record it.
 """
 from __future__ import annotations
 
-# Basic vocabulary, in the suggested order of ../shared/design/datasets.md.
+# Basic vocabulary, in the order used throughout docs/datasets.md.
 BASIC = ("neutral", "happiness", "sadness", "surprise", "fear", "disgust", "anger", "contempt")
 BASIC7 = BASIC[:7]  # the usual 7-class view (no contempt)
 BASIC6 = BASIC[1:7]  # six basic emotions (no neutral, no contempt)
@@ -36,7 +36,7 @@ RAF_COMPOUND = tuple(list(COMPOUND_PARTS)[:11])
 COMPOUND = tuple(COMPOUND_PARTS)
 ALL_EXPRESSIONS = BASIC + COMPOUND
 
-# Coarse groups of CRS-CONT (../shared/design/crs-cont.md): ids fixed so that
+# Coarse groups of CRS-CONT (docs/crs-cont.md): ids fixed so that
 # negative == 1 and surprise == 3 as in the official code.
 COARSE = ("neutral", "negative", "positive", "surprise")
 _COARSE_OF_BASIC = {

@@ -269,7 +269,7 @@ def _read_tensors(path: Path) -> dict[str, torch.Tensor]:
 
 
 # -- official CRS-CONT checkpoints -------------------------------------------------------
-# Official layout (../shared/design/crs-cont.md): torch.save({'opt': argparse.Namespace,
+# Official layout (docs/crs-cont.md): torch.save({'opt': argparse.Namespace,
 # 'model': state_dict, 'optimizer': ..., 'epoch': int}); the ResNet-18 is under
 # "encoder.", with an extra "module." after DataParallel training, and its residual
 # projections are called "shortcut" where torchvision says "downsample".

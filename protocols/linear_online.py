@@ -1,7 +1,7 @@
 """``linear-online``: the official CRS-CONT linear evaluation, as an opt-in.
 
 The recipe of the authors' code (SupContrast's ``main_linear.py`` with CRS-CONT's
-settings; ../shared/design/crs-cont.md): the encoder is frozen in eval mode and a
+settings; docs/crs-cont.md): the encoder is frozen in eval mode and a
 ``Linear(D, n)`` is trained on its raw features of *augmented* training images for 100
 epochs, SGD lr 4, momentum 0.9, no weight decay, lr x0.2 at epochs 60, 75 and 90,
 batch 128; training images get RandomResizedCrop(scale 0.6-1) + horizontal flip, test

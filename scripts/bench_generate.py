@@ -4,7 +4,7 @@
 Prints images per second per core at the given size (render only, and render + PNG
 write) for every preset, measured in this run on one core, then (with --full) the wall
 time of generating all three default presets with the default 2 worker processes into a
-fresh cache folder, against the one-minute target of issue 2.
+fresh cache folder, against the target of one minute.
 
 Rates are given twice: per wall-clock second and per CPU second of the process (its
 own CPU time). On a busy machine the wall-clock rate drops with the load while the

@@ -10,17 +10,26 @@ reference  PIL + torchvision transforms in DataLoader workers (TwoCropTransform,
 Each is timed twice: the full training step (what a run gets) and its input pipeline
 alone (where the ceiling is). Images/s counts images (two views each).
 
+``--precision`` instead times the fast training step in fp32 and under bf16 autocast, in
+one run, and sets each against this machine's measured matrix-multiply peak for that
+dtype (a large square GEMM timed in the same run): the share of the peak a step reaches
+is its counted FLOPs (torch's FlopCounterMode over one step) per second over the peak.
+
     python scripts/bench_pretrain.py --synthetic 512 --input-size 64 --batch-size 32 \
         --steps 20 --workers 2          # a small CPU run
     python scripts/bench_pretrain.py --data .pack/ferplus-trainval.npz.xz:train \
         --input-size 112 --batch-size 128 --steps 50 --workers 14 --json bench.json  # GPU
+    python scripts/bench_pretrain.py --synthetic 512 --input-size 64 --batch-size 128 \
+        --steps 6 --precision                # fp32 vs bf16 and the share of the matmul peak
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import time
+from pathlib import Path
 
 import torch
 
@@ -124,6 +133,69 @@ def bench_reference(data, ctx, args) -> dict:
     return result
 
 
+def matmul_peak(device: torch.device, dtype: torch.dtype, n: int = 2048,
+                seconds: float = 3.0) -> float:
+    """FLOP/s of an n x n GEMM in ``dtype`` on ``device`` (best of repeated timings)."""
+    a = torch.randn(n, n, device=device).to(dtype)
+    b = torch.randn(n, n, device=device).to(dtype)
+    a @ b
+    best, t_end = float("inf"), time.perf_counter() + seconds
+    while time.perf_counter() < t_end:
+        sync(device)
+        t0 = time.perf_counter()
+        a @ b
+        sync(device)
+        best = min(best, time.perf_counter() - t0)
+    return 2 * n ** 3 / best
+
+
+def step_flops(data, ctx, args) -> int:
+    """FLOPs of one training step (forward + backward), counted by torch."""
+    from torch.utils.flop_counter import FlopCounterMode
+    batches = DeviceBatches(data, args.batch_size, 2, args.input_size, ctx)
+    step = make_step(data, ctx, argparse.Namespace(**{**vars(args), "amp": "off"}))
+    x, fine, coarse = batches.batch(0, 0, 0)
+    with FlopCounterMode(display=False) as counter:
+        step(x, fine, coarse, 0.05)
+    return counter.get_total_flops()
+
+
+def bench_precision(data, ctx, args) -> dict:
+    """fp32 vs bf16 training steps, each against its dtype's matmul peak."""
+    from fer_bench.pretrain.step import cpu_has_native_bf16
+    flops = step_flops(data, ctx, args)
+    out = {"step_gflop": flops / 1e9, "native_bf16": cpu_has_native_bf16()}
+    for name, amp, dtype in (("fp32", "off", torch.float32), ("bf16", "bf16", torch.bfloat16)):
+        peak = matmul_peak(ctx.device, dtype)
+        a = argparse.Namespace(**{**vars(args), "amp": amp})
+        batches = DeviceBatches(data, args.batch_size, 2, args.input_size, ctx)
+        spe = batches.steps_per_epoch
+        step = make_step(data, ctx, a)
+
+        def train_step(i):
+            x, fine, coarse = batches.batch(i // spe, i % spe, i)
+            step(x, fine, coarse, 0.05)
+
+        r = timed(train_step, args.steps, args.warmup, ctx.device, args.cap_s)
+        step_s = r["seconds"] / max(r["steps"], 1)
+        out[name] = {"images_per_s": rate(r, args.batch_size), "step_s": step_s,
+                     "matmul_peak_gflops": peak / 1e9,
+                     "share_of_peak": flops / step_s / peak, "raw": r}
+    out["bf16_speedup"] = out["bf16"]["images_per_s"] / max(out["fp32"]["images_per_s"], 1e-9)
+    return out
+
+
+def print_precision(res: dict, args, device: str) -> None:
+    print(f"\none step: {res['step_gflop']:.1f} GFLOP ({args.batch_size} images, 2 views, "
+          f"{args.input_size}px); native bf16: {res['native_bf16']}")
+    print(f"{'precision':10s} {'img/s':>8s} {'s/step':>8s} {'peak GFLOP/s':>13s} {'share':>7s}")
+    for name in ("fp32", "bf16"):
+        r = res[name]
+        print(f"{name:10s} {r['images_per_s']:8.1f} {r['step_s']:8.2f} "
+              f"{r['matmul_peak_gflops']:13.1f} {100 * r['share_of_peak']:6.1f}%")
+    print(f"bf16 / fp32 throughput: {res['bf16_speedup']:.2f}x  ({device})")
+
+
 def rate(r: dict, batch: int) -> float:
     return r["steps"] * batch / r["seconds"] if r["steps"] else 0.0
 
@@ -145,6 +217,9 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
     p.add_argument("--cap-s", type=float, default=120.0, help="time cap per timed phase")
     p.add_argument("--json", default=None, help="write the figures here")
+    p.add_argument("--precision", action="store_true",
+                   help="fp32 vs bf16 training steps and their share of the matmul peak "
+                        "(instead of fast vs reference)")
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -155,13 +230,23 @@ def main() -> None:
             else load_pretrain_data(args.data, args.input_size))
     print(f"data: {len(data)} images {tuple(data.images.shape[1:])} in "
           f"{time.perf_counter() - t0:.1f}s; device {ctx.device}", flush=True)
+    device = (torch.cuda.get_device_name(ctx.device) if ctx.device.type == "cuda"
+              else f"cpu ({platform.machine()}, {torch.get_num_threads()} threads)")
+    if args.precision:
+        res = bench_precision(data, ctx, args)
+        res.update(device=device, torch=torch.__version__, input_size=args.input_size,
+                   batch_size=args.batch_size, load_average=list(os.getloadavg()))
+        print_precision(res, args, device)
+        print(f"load average at the end: {res['load_average']}")
+        if args.json:
+            Path(args.json).write_text(json.dumps(res, indent=1))
+        return
     fast = bench_fast(data, ctx, args)
     print("fast done", flush=True)
     ref = bench_reference(data, ctx, args)
     b = args.batch_size
     figures = {
-        "device": torch.cuda.get_device_name(ctx.device) if ctx.device.type == "cuda"
-        else f"cpu ({platform.machine()}, {torch.get_num_threads()} threads)",
+        "device": device,
         "torch": torch.__version__, "input_size": args.input_size, "batch_size": b,
         "images": len(data), "reference_workers": args.workers, "amp": args.amp,
         "compile": args.compile,

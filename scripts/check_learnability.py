@@ -3,7 +3,7 @@
 
 Trains a small CNN for a few epochs on synth-wild's train split and scores its test split
 (identities unseen in training), next to a linear classifier (sklearn LogisticRegression,
-C chosen on the val split) on the raw pixels of the same images. Issue 2 asks for the CNN
+C chosen on the val split) on the raw pixels of the same images. The aim: the CNN
 far above chance and the pixel classifier well below the CNN; if both score alike, the
 faces are too easy (or too hard) and the generator needs tuning.
 

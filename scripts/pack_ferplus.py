@@ -2,8 +2,8 @@
 """Pack FERPlus (majority labels, official rule) into one xz file for a machine that cannot
 see the image folders, e.g. the lent GPU machine (it travels in the git-ignored .pack/).
 
-    python scripts/pack_ferplus.py --data-root ../shared/data            # train + val
-    python scripts/pack_ferplus.py --data-root ../shared/data --splits train,val,test
+    python scripts/pack_ferplus.py --data-root "$FER_BENCH_DATA"          # train + val
+    python scripts/pack_ferplus.py --data-root "$FER_BENCH_DATA" --splits train,val,test
 
 Research-use images: the pack must never be committed (``/.pack/`` is in .gitignore).
 Faces without a majority label (unknown, not a face) are left out, as the adapter does.

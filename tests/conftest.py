@@ -26,7 +26,7 @@ def ferplus_root() -> Path | None:
 
 
 def pytest_collection_modifyitems(config, items):
-    # realdata tests run only with -m realdata; .ci/run selects them when ../shared/data
+    # realdata tests run only with -m realdata; .ci/run selects them when its data folder
     # exists, so CI never skips them silently where the data is present.
     for item in items:
         if "realdata" in item.keywords and ferplus_root() is None:

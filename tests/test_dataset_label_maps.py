@@ -1,6 +1,6 @@
 """Every dataset's label map, code by code, against the wording of datasets.md.
 
-The DOC_* strings are copied from ../shared/design/datasets.md (codes and names as the
+The DOC_* strings restate the code tables of docs/datasets.md (codes and names as the
 dataset's own documentation spells them); canonical() turns each name into the
 vocabulary's spelling, so a wrong code, a shifted order or a misspelling fails here."""
 import pytest

@@ -10,7 +10,7 @@ from fer_bench.pretrain.data import PretrainData, Source, merge_sources
 from fer_bench.pretrain.losses import Objective
 from fer_bench.pretrain.model import build_model
 from fer_bench.pretrain.run_log import read_log
-from fer_bench.pretrain.trainer import RunExists, TrainConfig, learning_rate, train
+from fer_bench.pretrain.trainer import RunExists, TrainConfig, schedule_for, train
 from fer_bench.synth import sample_faces
 
 
@@ -26,8 +26,10 @@ def faces() -> PretrainData:
 
 def config(tmp_path, name="run", **changes) -> TrainConfig:
     # 12 images, 4 per step: 3 steps per epoch; 16 px keeps a ResNet-18 step cheap
+    # fp32 (bf16 kernels are not bit-reproducible) and no health set unless a test asks
     base = dict(data=("toy",), out=str(tmp_path / name), epochs=2, batch_size=4, input_size=16,
-                log_every=2, lr=0.05, device="cpu", progress=False)
+                log_every=2, lr=0.05, device="cpu", progress=False, amp="off",
+                health_data="none")
     return TrainConfig(**{**base, **changes})
 
 
@@ -76,11 +78,12 @@ def test_time_budget_stops_cleanly_with_a_checkpoint(tmp_path, faces):
 
 def test_schedule_is_the_official_step_decay_with_optional_warmup():
     cfg = TrainConfig()
-    assert [learning_rate(cfg, e) for e in (0, 19.99, 20, 45, 99)] == \
-        [0.5, 0.5, 0.25, 0.125, 0.5 / 16]
-    warm = TrainConfig(warmup_epochs=2)
-    assert learning_rate(warm, 1.0) == pytest.approx(0.25)
-    assert learning_rate(warm, 2.0) == 0.5
+    sched = schedule_for(cfg, steps_per_epoch=10)        # 100 epochs of 10 steps
+    assert sched.decay_points() == [200, 400, 600, 800]
+    assert [sched.lr(s) for s in (0, 199, 200, 450, 999)] == [0.5, 0.5, 0.25, 0.125, 0.5 / 16]
+    warm = schedule_for(TrainConfig(warmup_epochs=2), steps_per_epoch=10)
+    assert warm.lr(10) == pytest.approx(0.25)
+    assert warm.lr(20) == 0.5
 
 
 @pytest.mark.parametrize("method, clean, heads", [
@@ -102,3 +105,82 @@ def test_a_diverging_loss_stops_the_run_before_a_checkpoint_keeps_it(tmp_path, f
     with pytest.raises(FloatingPointError, match="--lr"):
         train(config(tmp_path, lr=float("inf"), log_every=1), faces)
     assert not (tmp_path / "run" / "checkpoint.pt").exists()
+
+
+def test_a_budget_is_planned_from_the_measured_rate_and_logged_before_training_goes_on(
+        tmp_path, faces):
+    # 2000 epochs of 3 steps would take far longer than the budget: the plan must cut the
+    # total, keep the schedule shape and end inside the budget
+    cfg = config(tmp_path, epochs=2000, lr_step=400, time_budget_min=0.25, plan_after_s=2.0,
+                 log_every=1)
+    result = train(cfg, faces)
+    log = read_log(tmp_path / "run" / "train_log.jsonl")
+    plans = [r for r in log if r["event"] == "plan"]
+    assert plans[0]["reason"] == "plan" and all(p["reason"] == "replan" for p in plans[1:])
+    plan = plans[-1]  # a slower machine later may only shrink the plan
+    assert [p["total_steps"] for p in plans] == sorted((p["total_steps"] for p in plans),
+                                                       reverse=True)
+    assert result.plan == {k: v for k, v in plan.items() if k not in ("event", "time")}
+    assert plan["total_steps"] < 2000 * 3 and plan["planned_at_step"] >= 3
+    first_after = next(i for i, r in enumerate(log) if r["event"] == "plan")
+    assert log[first_after]["planned_at_step"] == plans[0]["planned_at_step"]
+    assert any(r["event"] == "step" for r in log[first_after:])      # the plan came first
+    assert plan["decay_points"] == schedule_for(cfg, 3, plan["total_steps"]).decay_points()
+    assert result.stop_reason in ("planned_steps", "time_budget")
+    assert result.elapsed_s <= 0.25 * 60 + 5
+    lrs = [r["lr"] for r in log if r["event"] == "step"]
+    assert lrs == sorted(lrs, reverse=True) and lrs[-1] < lrs[0]       # it did decay
+
+
+def test_a_signal_stops_the_run_with_a_checkpoint_that_exports(tmp_path, faces):
+    import os
+    import signal
+    import threading
+
+    from fer_bench.pretrain.export import export_checkpoint
+    from fer_bench.weights import load_encoder_weights
+
+    timer = threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGTERM))
+    timer.start()
+    try:
+        result = train(config(tmp_path, epochs=1000), faces)
+    finally:
+        timer.cancel()
+    assert result.stop_reason == "signal (SIGTERM)" and 0 < result.steps < 3000
+    state = load_checkpoint(tmp_path / "run" / "checkpoint.pt")
+    assert state["global_step"] == result.steps
+    files = export_checkpoint(tmp_path / "run" / "checkpoint.pt", tmp_path / "enc", "sig")
+    tensors, meta = load_encoder_weights(files[0])
+    assert meta["steps"] == result.steps and "conv1.weight" in tensors
+    assert signal.getsignal(signal.SIGTERM) is not None                # handler restored
+
+
+def test_health_is_measured_at_step_0_and_every_epoch_and_plotted(tmp_path, faces):
+    result = train(config(tmp_path, health_data="auto", health_n=24), faces)
+    steps = [h["global_step"] for h in result.health]
+    assert steps == [0, 3, 6]
+    assert {"effective_rank", "top_share", "knn_mca", "knn_accuracy"} <= set(result.health[0])
+    assert (tmp_path / "run" / "health.png").stat().st_size > 1000
+    log = read_log(tmp_path / "run" / "train_log.jsonl")
+    assert log[0]["health_set"].startswith("generated synth-lab faces")
+    assert [r["global_step"] for r in log if r["event"] == "health"] == steps
+
+
+def test_a_non_finite_gradient_skips_the_step_and_keeps_the_weights(faces):
+    from fer_bench.pretrain.distributed import DistContext
+    from fer_bench.pretrain.step import TrainStep, make_optimizer
+
+    torch.manual_seed(0)
+    model = build_model(Objective(), len(faces.fine_classes))
+    step = TrainStep(model, Objective(), make_optimizer(model, 0.1, 0.9, 1e-4),
+                     DistContext(), amp="off", channels_last=False)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    hook = model.trunk.conv1.weight.register_hook(lambda g: g * float("nan"))
+    x = torch.randn(8, 3, 16, 16)
+    fine, coarse = torch.tensor([0, 1, 2, 3]), torch.tensor([0, 1, 2, 3])
+    terms = step(x, fine, coarse, 0.1)
+    assert terms["skipped"] == 1 and step.skipped == 1
+    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items()
+               if "running" not in k and "num_batches" not in k)
+    hook.remove()
+    assert step(x, fine, coarse, 0.1)["skipped"] == 0

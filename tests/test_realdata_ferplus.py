@@ -1,5 +1,5 @@
 """FERPlus majority labels on the real data equal the published counts
-(../shared/data/README.md). Runs with -m realdata when FER_BENCH_DATA holds ferplus/."""
+(listed in docs/datasets.md). Runs with -m realdata when FER_BENCH_DATA holds ferplus/."""
 import pytest
 
 from fer_bench.datasets import load_dataset

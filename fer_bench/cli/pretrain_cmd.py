@@ -44,13 +44,24 @@ _USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError, FloatingPointErr
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:1 ...")
 @click.option("--amp", type=click.Choice(["auto", "bf16", "off"]), default="auto",
-              show_default=True, help="auto: bf16 autocast on CUDA only.")
+              show_default=True, help="auto: bf16 autocast on CUDA and on CPUs with native "
+                                      "bf16 (avx512_bf16 / AMX); the loss stays fp32.")
 @click.option("--compile", "compile_", is_flag=True, help="torch.compile the network.")
 @click.option("--time-budget-min", type=float, default=None,
-              help="Stop (checkpointed, exportable) after this many minutes of training.")
+              help="Fit the run into this many minutes: measure the step rate, then fix the "
+                   "total steps (same schedule shape) so that all of it ends in time.")
+@click.option("--plan-after-s", type=float, default=90.0, show_default=True,
+              help="With --time-budget-min: seconds of steps timed before the plan is made.")
 @click.option("--max-steps", type=int, default=None, help="Stop after this many steps.")
 @click.option("--log-every", type=int, default=20, show_default=True)
 @click.option("--checkpoint-every-min", type=float, default=5.0, show_default=True)
+@click.option("--health-data", default="auto", show_default=True, metavar="SPEC|auto|none",
+              help="Held-aside faces for the health signals (effective rank, top-direction "
+                   "share, kNN); auto: FERPlus val when FERPlus train is trained on, else "
+                   "generated synth-lab faces.")
+@click.option("--health-n", type=int, default=2000, show_default=True)
+@click.option("--health-every", type=int, default=None,
+              help="Steps between health checks (default: every epoch).")
 @click.option("--workers", type=int, default=None, help="Image decoding threads.")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar (default: when stderr is a terminal).")
@@ -77,8 +88,14 @@ def pretrain_command(export_to, revision, shard_mb, compile_, **options) -> None
     except _USER_ERRORS as e:
         raise click.ClickException(str(e)) from None
     click.echo(f"{result.stop_reason}: {result.steps} steps ({result.epochs_run:.2f} epochs) in "
-               f"{result.elapsed_s:.0f}s, last {result.images_per_s:.0f} images/s; run in "
+               f"{result.elapsed_s:.0f}s, {result.images_per_s:.0f} images/s; run in "
                f"{result.out}")
+    if result.health:
+        first, last = result.health[0], result.health[-1]
+        click.echo(f"health (step 0 -> {last['global_step']}): effective rank "
+                   f"{first['effective_rank']:.1f} -> {last['effective_rank']:.1f}, top share "
+                   f"{first['top_share']:.2f} -> {last['top_share']:.2f}, kNN mean class acc. "
+                   f"{100 * first['knn_mca']:.1f} -> {100 * last['knn_mca']:.1f}")
     if export_to is not None and _is_main_process():
         revision = revision or f"{cfg.method}-{cfg.input_size}px-e{result.epochs_run:g}"
         click.echo(_exported(export_result(result, export_to, revision, shard_mb), revision))

@@ -105,3 +105,12 @@ def any_rank(flag: bool, ctx: DistContext) -> bool:
     t = torch.tensor([1.0 if flag else 0.0], device=ctx.device)
     dist.all_reduce(t, op=dist.ReduceOp.MAX)
     return bool(t.item())
+
+
+def min_over_ranks(value: int, ctx: DistContext) -> int:
+    """The smallest of every rank's ``value`` (a plan all ranks can keep to)."""
+    if not ctx.enabled:
+        return int(value)
+    t = torch.tensor([int(value)], device=ctx.device, dtype=torch.int64)
+    dist.all_reduce(t, op=dist.ReduceOp.MIN)
+    return int(t.item())

@@ -8,6 +8,7 @@ labels entered training (unseen-expression protocols).
 """
 from __future__ import annotations
 
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -35,7 +36,8 @@ def labels_used(objective: Objective, present_classes) -> tuple[str, ...]:
 
 def encoder_metadata(*, config: dict, steps: int, steps_per_epoch: int, data_summary: dict,
                      present_classes, pretrained_on, revision: str, device: str = "",
-                     elapsed_s: float | None = None) -> dict:
+                     elapsed_s: float | None = None, plan: dict | None = None,
+                     health: list[dict] | None = None) -> dict:
     objective = Objective(config["method"], config["clean_baselines"])
     epochs = round(steps / steps_per_epoch, 3)
     return {
@@ -67,6 +69,9 @@ def encoder_metadata(*, config: dict, steps: int, steps_per_epoch: int, data_sum
         "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "train_device": device,
         "train_seconds": None if elapsed_s is None else round(elapsed_s, 1),
+        "schedule_plan": plan,
+        "health_first": health[0] if health else None,
+        "health_last": health[-1] if health else None,
         "torch_version": torch.__version__,
         "licence": "BSD-2-Clause (fer-bench weights; see pretrained_on for the data's terms)",
         "description": (f"ResNet-18 pre-trained from scratch by fer-bench with {config['method']}"
@@ -107,8 +112,11 @@ def export_result(result, out: Path, revision: str, shard_mb: float | None = Non
                             data_summary=result.data_summary,
                             present_classes=result.present_classes,
                             pretrained_on=result.pretrained_on, revision=revision,
-                            device=result.device, elapsed_s=result.elapsed_s)
-    return export_encoder(trunk_state(result.model), out, meta, shard_mb)
+                            device=result.device, elapsed_s=result.elapsed_s,
+                            plan=result.plan, health=result.health)
+    files = export_encoder(trunk_state(result.model), out, meta, shard_mb)
+    _copy_run_notes(result.out, files)
+    return files
 
 
 def export_checkpoint(checkpoint: Path, out: Path, revision: str,
@@ -122,8 +130,18 @@ def export_checkpoint(checkpoint: Path, out: Path, revision: str,
                             data_summary=state["data_summary"],
                             present_classes=state["present_classes"],
                             pretrained_on=state["pretrained_on"], revision=revision,
-                            elapsed_s=state["elapsed_s"])
-    return export_encoder(trunk, out, meta, shard_mb)
+                            elapsed_s=state["elapsed_s"], plan=state.get("plan"),
+                            health=state.get("health"))
+    files = export_encoder(trunk, out, meta, shard_mb)
+    _copy_run_notes(Path(checkpoint).parent, files)
+    return files
+
+
+def _copy_run_notes(run_dir: Path, files: list[Path]) -> None:
+    """Put the run's health curves next to sharded weights (a folder of their own)."""
+    from fer_bench.pretrain.health_plot import HEALTH_PLOT
+    if len(files) > 1 and (Path(run_dir) / HEALTH_PLOT).is_file():
+        shutil.copyfile(Path(run_dir) / HEALTH_PLOT, files[0].parent / HEALTH_PLOT)
 
 
 def git_commit() -> str:

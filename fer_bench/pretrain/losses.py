@@ -1,6 +1,6 @@
 """The CRS-CONT objective and its baselines, as small tensor functions.
 
-Everything follows ../shared/design/crs-cont.md (from the authors' public training code,
+Everything follows docs/crs-cont.md (from the authors' public training code,
 github.com/hangyu94/CRS-CONT, itself a modified SupContrast). Views are stacked the way
 SupContrast stacks them: rows ``0..N-1`` are every image's first view, rows ``N..2N-1``
 the second views in the same order, so row ``a`` and row ``a + N`` are twins.

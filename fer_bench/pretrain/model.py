@@ -1,5 +1,5 @@
 """The network trained by ``fer-bench pretrain``: the ResNet-18 trunk plus the heads the
-chosen method needs (../shared/design/crs-cont.md).
+chosen method needs (docs/crs-cont.md).
 
 Only the heads a method uses are built, so DistributedDataParallel never meets a
 parameter without a gradient: the coarse head exists when terms 2 and 3 are on, the
