@@ -46,3 +46,12 @@ def test_plan_fits_steps_health_checks_and_the_final_save():
     with pytest.raises(ValueError):
         plan_steps(steps_done=0, elapsed_s=0, budget_s=10, step_s=0, eval_s=0,
                    eval_every=1, reserve_s=0, limit=5)
+
+
+def test_growing_before_the_first_decay_keeps_the_rate_and_later_would_not():
+    from fer_bench.pretrain.trainer import _before_first_decay
+    s = Schedule(base_lr=1.0, total_steps=1000)            # first decay at 200
+    assert _before_first_decay(s, 150) and not _before_first_decay(s, 200)
+    grown = Schedule(base_lr=1.0, total_steps=1500)
+    assert grown.lr(150) == s.lr(150)                      # growing early: same rate
+    assert grown.lr(250) > s.lr(250)                       # growing late would raise it

@@ -117,9 +117,7 @@ def test_a_budget_is_planned_from_the_measured_rate_and_logged_before_training_g
     log = read_log(tmp_path / "run" / "train_log.jsonl")
     plans = [r for r in log if r["event"] == "plan"]
     assert plans[0]["reason"] == "plan" and all(p["reason"] == "replan" for p in plans[1:])
-    plan = plans[-1]  # a slower machine later may only shrink the plan
-    assert [p["total_steps"] for p in plans] == sorted((p["total_steps"] for p in plans),
-                                                       reverse=True)
+    plan = plans[-1]  # re-fits never raise the rate (checked on the logged lr below)
     assert result.plan == {k: v for k, v in plan.items() if k not in ("event", "time")}
     assert plan["total_steps"] < 2000 * 3 and plan["planned_at_step"] >= 3
     first_after = next(i for i, r in enumerate(log) if r["event"] == "plan")

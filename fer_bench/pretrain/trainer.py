@@ -300,17 +300,23 @@ def _train(cfg: TrainConfig, ctx: DistContext, data: PretrainData | None,
                   f"{record['images_per_s']:.0f} img/s {record['elapsed_s']:.0f}s", flush=True)
 
     def make_plan(step_s: float, reason: str) -> None:
-        """Fix (or shrink) the total so steps, health checks and the last save fit."""
+        """Fix the total so steps, health checks and the last save fit; later, re-fit it
+        to the recent rate (a slower machine shrinks it; a faster one may grow it only
+        while that does not raise the learning rate, i.e. before the first decay)."""
         nonlocal schedule, plan
         total = plan_steps(steps_done=global_step, elapsed_s=elapsed(), budget_s=budget_s,
                            step_s=step_s, eval_s=eval_s if health_set else 0.0,
                            eval_every=health_every, limit=limit,
                            reserve_s=2 * eval_s + min(15.0, 0.05 * budget_s))
         total = min_over_ranks(total, ctx)
-        if plan is not None and total >= schedule.total_steps * 0.98:
-            return  # on schedule (a plan may shrink, never grow)
+        if plan is not None:
+            if abs(total - schedule.total_steps) <= 0.02 * schedule.total_steps:
+                return  # on schedule
+            if total > schedule.total_steps and not _before_first_decay(schedule, global_step):
+                return  # growing now would raise the rate again
         schedule = schedule_for(cfg, steps_per_epoch, max(total, 1)) if plan is None \
-            else schedule.shrunk_to(total)
+            else schedule.shrunk_to(total) if total < schedule.total_steps \
+            else schedule_for(cfg, steps_per_epoch, total)
         plan = {"total_steps": schedule.total_steps,
                 "epochs": round(schedule.total_steps / steps_per_epoch, 3),
                 "decay_points": schedule.decay_points(), "step_s": round(step_s, 4),
@@ -388,6 +394,11 @@ def _train(cfg: TrainConfig, ctx: DistContext, data: PretrainData | None,
                        images_per_s=_mean_rate(history), out=out,
                        device=_device_name(ctx.device), history=history, plan=plan,
                        health=health_log)
+
+
+def _before_first_decay(schedule: Schedule, step: int) -> bool:
+    points = schedule.decay_points()
+    return not points or step < points[0]
 
 
 def _mean_rate(history: list[dict]) -> float:
