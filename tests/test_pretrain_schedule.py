@@ -48,10 +48,17 @@ def test_plan_fits_steps_health_checks_and_the_final_save():
                    eval_every=1, reserve_s=0, limit=5)
 
 
-def test_growing_before_the_first_decay_keeps_the_rate_and_later_would_not():
-    from fer_bench.pretrain.trainer import _before_first_decay
-    s = Schedule(base_lr=1.0, total_steps=1000)            # first decay at 200
-    assert _before_first_decay(s, 150) and not _before_first_decay(s, 200)
-    grown = Schedule(base_lr=1.0, total_steps=1500)
-    assert grown.lr(150) == s.lr(150)                      # growing early: same rate
-    assert grown.lr(250) > s.lr(250)                       # growing late would raise it
+def test_a_plan_grows_only_as_far_as_the_passed_decays_stay_passed():
+    from dataclasses import replace
+
+    from fer_bench.pretrain.trainer import _growth_cap
+    s = Schedule(base_lr=1.0, total_steps=1000)            # decays at 200, 400, 600, 800
+    assert _growth_cap(s, 150) >= 10**9                     # no decay yet: any growth
+    # at step 500 two decays are passed; decay 2 of a total T sits at round(0.4 T) <= 500,
+    # i.e. T <= 1251 (0.4 * 1251 = 500.4 rounds to 500)
+    cap = _growth_cap(s, 500)
+    assert cap == 1251
+    grown = replace(s, total_steps=cap)
+    assert grown.lr(500) == s.lr(500) == 0.25
+    too_far = replace(s, total_steps=cap + 1)
+    assert too_far.lr(500) > s.lr(500)                     # one more step would un-pass it

@@ -24,7 +24,7 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -301,8 +301,8 @@ def _train(cfg: TrainConfig, ctx: DistContext, data: PretrainData | None,
 
     def make_plan(step_s: float, reason: str) -> None:
         """Fix the total so steps, health checks and the last save fit; later, re-fit it
-        to the recent rate (a slower machine shrinks it; a faster one may grow it only
-        while that does not raise the learning rate, i.e. before the first decay)."""
+        to the recent rate (a slower machine shrinks it; a faster one grows it as far as
+        the decays already passed stay passed, so the learning rate never rises)."""
         nonlocal schedule, plan
         total = plan_steps(steps_done=global_step, elapsed_s=elapsed(), budget_s=budget_s,
                            step_s=step_s, eval_s=eval_s if health_set else 0.0,
@@ -312,8 +312,10 @@ def _train(cfg: TrainConfig, ctx: DistContext, data: PretrainData | None,
         if plan is not None:
             if abs(total - schedule.total_steps) <= 0.02 * schedule.total_steps:
                 return  # on schedule
-            if total > schedule.total_steps and not _before_first_decay(schedule, global_step):
-                return  # growing now would raise the rate again
+            if total > schedule.total_steps:
+                total = min(total, _growth_cap(schedule, global_step))
+                if total <= schedule.total_steps:
+                    return  # growing now would raise the rate again
         schedule = schedule_for(cfg, steps_per_epoch, max(total, 1)) if plan is None \
             else schedule.shrunk_to(total) if total < schedule.total_steps \
             else schedule_for(cfg, steps_per_epoch, total)
@@ -396,9 +398,18 @@ def _train(cfg: TrainConfig, ctx: DistContext, data: PretrainData | None,
                        health=health_log)
 
 
-def _before_first_decay(schedule: Schedule, step: int) -> bool:
-    points = schedule.decay_points()
-    return not points or step < points[0]
+def _growth_cap(schedule: Schedule, step: int) -> int:
+    """The largest total whose schedule has passed as many decays at ``step`` as
+    ``schedule`` has (decay i sits at i * fraction * total): growing beyond it would
+    move a passed decay after ``step`` and raise the rate again."""
+    passed = sum(1 for p in schedule.decay_points() if step >= p)
+    if passed == 0:
+        return 2**62
+    cap = math.floor((step + 0.5) / (schedule.decay_fraction * passed))
+    while cap > schedule.total_steps and sum(
+            1 for p in replace(schedule, total_steps=cap).decay_points() if step >= p) < passed:
+        cap -= 1  # decay points are rounded to whole steps
+    return cap
 
 
 def _mean_rate(history: list[dict]) -> float:
