@@ -23,8 +23,8 @@ from fer_bench.weights import (WeightsError, load_encoder_weights,
 
 NAME = "crs-cont"
 SHIPPED_DIR = Path(__file__).resolve().parent / "weights"
-# Best first: GPU pre-training on FERPlus at 112 px, then the CPU interim run at 64 px.
-PREFERRED_REVISIONS = ("gpu-ferplus-112", "cpu-interim-64")
+# Best first: GPU pre-training on FERPlus at 112 px, then the CPU run at 48 px.
+PREFERRED_REVISIONS = ("gpu-ferplus-112", "cpu-ferplus-48")
 OFFICIAL_SUFFIXES = (".pth", ".pt", ".tar", ".ckpt")
 PAPER = "Li, Wang, Yang, Gao: CRS-CONT, IEEE Trans. Image Process. 31:4637-4650 (2022)"
 

@@ -82,8 +82,10 @@ def resolve_factory(spec: str) -> Factory:
         if not hasattr(module, attr):
             raise EncoderNotFound(f"--encoder {spec}: module {module_name!r} has no {attr!r}")
         return getattr(module, attr)
-    raise EncoderNotFound(f"unknown encoder {spec!r}; built-in and installed: "
-                          f"{', '.join(encoder_names())}; or give pkg.module:factory")
+    from fer_bench.suggest import did_you_mean
+    names = encoder_names()
+    raise EncoderNotFound(f"unknown encoder {spec!r}{did_you_mean(spec, names)}; built-in and "
+                          f"installed: {', '.join(names)}; or give pkg.module:factory")
 
 
 def get_encoder(spec: str, weights: str | None = None, device: str = "cpu", **options) -> Encoder:
@@ -97,7 +99,7 @@ def get_encoder(spec: str, weights: str | None = None, device: str = "cpu", **op
 
 
 def parse_encoder_options(pairs: list[str] | tuple[str, ...]) -> dict[str, object]:
-    """``["revision=cpu-interim-64", "input_size=96"]`` -> factory keyword options (ints
+    """``["revision=cpu-ferplus-48", "input_size=96"]`` -> factory keyword options (ints
     and floats become numbers; everything else stays a string)."""
     options: dict[str, object] = {}
     for pair in pairs:

@@ -218,20 +218,20 @@ def test_crs_cont_without_weights_says_how_to_get_them(tmp_path, monkeypatch):
 
 def test_crs_cont_picks_the_best_shipped_revision(tmp_path, monkeypatch, trunk_state):
     monkeypatch.setattr(crs_cont, "SHIPPED_DIR", tmp_path)
-    save_encoder_weights(trunk_state, tmp_path / "crs-cont-cpu-interim-64.safetensors",
-                         {**META, "input_size": 64})
-    assert get_encoder("crs-cont").info.revision == "cpu-interim-64"
+    save_encoder_weights(trunk_state, tmp_path / "crs-cont-cpu-ferplus-48.safetensors",
+                         {**META, "input_size": 48})
+    assert get_encoder("crs-cont").info.revision == "cpu-ferplus-48"
     save_encoder_weights(trunk_state, tmp_path / "crs-cont-gpu-ferplus-112", {**META,
                          "input_size": 112}, max_shard_bytes=16 << 20)
     best = get_encoder("crs-cont")
     assert best.info.revision == "gpu-ferplus-112"
     assert best.info.preprocessing.input_size == 112 and best.info.extra["shipped"]
-    chosen = get_encoder("crs-cont", revision="cpu-interim-64")
-    assert chosen.info.revision == "cpu-interim-64"
+    chosen = get_encoder("crs-cont", revision="cpu-ferplus-48")
+    assert chosen.info.revision == "cpu-ferplus-48"
     with pytest.raises(WeightsError, match="no shipped revision 'x'.*gpu-ferplus-112"):
         get_encoder("crs-cont", revision="x")
     with pytest.raises(ValueError, match="either --weights or revision"):
-        get_encoder("crs-cont", weights="w.safetensors", revision="cpu-interim-64")
+        get_encoder("crs-cont", weights="w.safetensors", revision="cpu-ferplus-48")
 
 
 def test_crs_cont_missing_weights_file():

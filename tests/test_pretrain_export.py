@@ -56,9 +56,9 @@ def test_sharded_export_round_trips_through_the_crs_cont_encoder(tmp_path, train
 def test_metadata_records_method_data_and_progress(tmp_path, trained):
     result, _ = trained
     path = tmp_path / "enc.safetensors"
-    export_result(result, path, "cpu-interim-16")
+    export_result(result, path, "cpu-test-16")
     meta = read_encoder_metadata(path)
-    assert meta["method"] == "crs-cont" and meta["revision"] == "cpu-interim-16"
+    assert meta["method"] == "crs-cont" and meta["revision"] == "cpu-test-16"
     assert meta["data"] == ["toy"] and meta["pretrained_on"] == ["synth-wild"]
     assert meta["epochs"] == 1.0 and meta["steps"] == 3 and meta["input_size"] == 16
     assert meta["channels"] == "rgb" and meta["clean_baselines"] is False

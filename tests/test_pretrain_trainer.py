@@ -182,3 +182,11 @@ def test_a_non_finite_gradient_skips_the_step_and_keeps_the_weights(faces):
                if "running" not in k and "num_batches" not in k)
     hook.remove()
     assert step(x, fine, coarse, 0.1)["skipped"] == 0
+
+
+def test_auto_precision_keeps_fp32_where_cpu_bf16_kernels_misbehave():
+    from fer_bench.pretrain.trainer import _amp
+    cpu = torch.device("cpu")
+    assert _amp(TrainConfig(input_size=16), cpu) == "off"        # layer4 sees 1x1 maps
+    assert _amp(TrainConfig(input_size=48), cpu) == "auto"
+    assert _amp(TrainConfig(input_size=16, amp="bf16"), cpu) == "bf16"   # asked for

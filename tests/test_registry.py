@@ -96,7 +96,7 @@ def test_options_reach_the_factory():
 
 
 def test_parse_encoder_options():
-    assert parse_encoder_options(["revision=cpu-interim-64", "input-size=96", "t=0.5"]) == {
-        "revision": "cpu-interim-64", "input_size": 96, "t": 0.5}
+    assert parse_encoder_options(["revision=cpu-ferplus-48", "input-size=96", "t=0.5"]) == {
+        "revision": "cpu-ferplus-48", "input_size": 96, "t": 0.5}
     with pytest.raises(ValueError, match="KEY=VALUE"):
         parse_encoder_options(["revision"])

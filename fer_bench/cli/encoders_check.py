@@ -10,8 +10,9 @@ import click
               help="Weights file for encoders that take them (e.g. crs-cont).")
 @click.option("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if present).")
 @click.option("-o", "--option", "options", multiple=True, metavar="KEY=VALUE",
-              help="Factory option, e.g. -o revision=cpu-interim-64 -o input_size=96.")
-@click.option("-n", "n", default=32, show_default=True, help="Number of generated faces.")
+              help="Factory option, e.g. -o revision=cpu-ferplus-48 -o input_size=96.")
+@click.option("-n", "n", default=32, show_default=True, type=click.IntRange(1, 4096),
+              help="Number of generated faces (held in memory; at most 4096).")
 @click.option("--seed", default=0, show_default=True, help="Seed of the generated faces.")
 def check_encoder_command(name: str, weights: str | None, device: str | None,
                           options: tuple[str, ...], n: int, seed: int) -> None:
@@ -21,13 +22,23 @@ def check_encoder_command(name: str, weights: str | None, device: str | None,
     import torch
 
     from fer_bench.check_encoder import check_encoder
+    from fer_bench.cli.errors import check_device, check_encoder_spec, check_weights_path
     from fer_bench.encoder_registry import get_encoder, parse_encoder_options
 
-    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    check_encoder_spec(name, "NAME")
+    if weights is not None:
+        weights = str(check_weights_path(weights))
+    device = check_device(device) if device else ("cuda" if torch.cuda.is_available()
+                                                  else "cpu")
     try:
-        encoder = get_encoder(name, weights=weights, device=device,
-                              **parse_encoder_options(options))
-    except (LookupError, ValueError, TypeError, OSError) as e:
+        factory_options = parse_encoder_options(options)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="-o") from None
+    try:
+        encoder = get_encoder(name, weights=weights, device=device, **factory_options)
+    except TypeError as e:       # an option the factory does not take
+        raise click.BadParameter(f"{name}: {e}", param_hint="-o") from None
+    except (LookupError, ValueError, OSError) as e:   # e.g. weights that are not weights
         raise click.ClickException(str(e)) from None
     report = check_encoder(encoder, n=n, seed=seed)
     click.echo(report.format())

@@ -203,7 +203,7 @@ def _train(cfg: TrainConfig, ctx: DistContext, data: PretrainData | None,
                                       if ctx.device.type == "cuda" else None)
     if cfg.compile:
         net = torch.compile(net)
-    step_fn = TrainStep(net, objective, optimizer, ctx, cfg.amp, channels_last)
+    step_fn = TrainStep(net, objective, optimizer, ctx, _amp(cfg, ctx.device), channels_last)
     batches = DeviceBatches(data, cfg.batch_size, objective.views, cfg.input_size, ctx, cfg.seed)
     steps_per_epoch = batches.steps_per_epoch
     if steps_per_epoch == 0:
@@ -225,7 +225,8 @@ def _train(cfg: TrainConfig, ctx: DistContext, data: PretrainData | None,
     if ctx.is_main:
         log.write("start" if state is None else "resume", global_step=global_step,
                   config=cfg.to_dict(), world=ctx.world, device=str(ctx.device),
-                  bf16=uses_bf16(ctx.device, cfg.amp), threads=torch.get_num_threads(),
+                  bf16=uses_bf16(ctx.device, _amp(cfg, ctx.device)),
+                  threads=torch.get_num_threads(),
                   steps_per_epoch=steps_per_epoch, data=summary,
                   health_set=health_set.source if health_set else None)
     bar = _progress(cfg, ctx, schedule.total_steps, global_step)
@@ -396,6 +397,18 @@ def _train(cfg: TrainConfig, ctx: DistContext, data: PretrainData | None,
                        images_per_s=_mean_rate(history), out=out,
                        device=_device_name(ctx.device), history=history, plan=plan,
                        health=health_log)
+
+
+# oneDNN's bf16 convolution backward returned garbage gradients (finite or NaN) for
+# layer4's 1x1 feature maps, i.e. inputs under 32 px (seen with torch 2.14.1 on an
+# avx512_bf16 CPU; 48 px and larger matched fp32). "auto" stays fp32 there.
+_MIN_CPU_BF16_INPUT = 32
+
+
+def _amp(cfg: TrainConfig, device: torch.device) -> str:
+    if cfg.amp == "auto" and device.type == "cpu" and cfg.input_size < _MIN_CPU_BF16_INPUT:
+        return "off"
+    return cfg.amp
 
 
 def _growth_cap(schedule: Schedule, step: int) -> int:
