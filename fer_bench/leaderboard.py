@@ -4,15 +4,23 @@
   flags, class set and sample sizes; scores as fractions;
 - wide: rows ``encoder@revision``, columns ``protocol-vN/target``, each cell the headline
   metric in percent with its 95% interval, e.g. ``71.2 [69.8, 72.5]``, stamped ``†`` when
-  something was selected on the test split and ``*`` when the encoder was pre-trained on
-  the data (so such cells are never read as clean comparisons);
+  something was selected on the test split, ``*`` when the encoder was pre-trained on
+  the data (so such cells are never read as clean comparisons) and ``‡`` when some class
+  had fewer train rows than asked for (few-shot: fewer than the shots);
 - markdown: the same cells as one table per protocol (split further per dataset or
   source where targets have parts, see :func:`protocol_tables`), under a legend, so that
   no table grows a column per record.
+
+Names in records come from users (encoder, revision and dataset names), so the CSVs
+neutralise text a spreadsheet would run as a formula (a leading ``'`` before ``=``, ``+``,
+``-``, ``@``, tab or carriage return, unless the text is a number) and the markdown
+escapes HTML.
 """
 from __future__ import annotations
 
+import html
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +30,7 @@ from fer_bench.records.schema import HEADLINE_METRIC, SCORE_METRICS, ResultRecor
 
 TEST_SELECTED_MARK = "†"
 OVERLAP_MARK = "*"
+SHORT_CLASSES_MARK = "‡"
 LONG_FILE = "leaderboard_long.csv"
 WIDE_FILE = "leaderboard_wide.csv"
 MARKDOWN_FILE = "leaderboard.md"
@@ -55,6 +64,7 @@ def _long_rows(record: ResultRecord, relpath: str) -> list[dict]:
                      "ci_low": lo, "ci_high": hi,
                      "test_selected": record.flags.test_selected,
                      "pretraining_overlap": ";".join(record.flags.pretraining_overlap),
+                     "short_classes": ";".join(short_classes(record)),
                      "n_classes": len(record.class_set),
                      "class_set": ";".join(record.class_set),
                      "n_train": sizes.get("train"), "n_val": sizes.get("val"),
@@ -63,12 +73,23 @@ def _long_rows(record: ResultRecord, relpath: str) -> list[dict]:
     return rows
 
 
-def long_table(results_dir: str | Path) -> pd.DataFrame:
-    """Every record under ``results_dir`` as rows (record x metric), sorted."""
+def short_classes(record: ResultRecord) -> tuple[str, ...]:
+    """Classes with fewer train rows than the protocol asked for (records written before
+    the flag existed: from a few-shot record's details)."""
+    return tuple(record.flags.short_classes or record.details.get("short_classes", {}) or ())
+
+
+def long_table(results_dir: str | Path,
+               records: Sequence[tuple[Path, ResultRecord]] | None = None) -> pd.DataFrame:
+    """Every record under ``results_dir`` as rows (record x metric), sorted; ``records``
+    ((path, record) pairs, e.g. from :func:`fer_bench.records.scan_records`) instead of
+    reading them all (where any unreadable file is an error)."""
     root = Path(results_dir)
+    if records is None:
+        records = [(path, read_record(path)) for path in find_record_files(root)]
     rows = []
-    for path in find_record_files(root):
-        rows += _long_rows(read_record(path), path.relative_to(root).as_posix())
+    for path, record in records:
+        rows += _long_rows(record, Path(path).relative_to(root).as_posix())
     if not rows:
         raise FileNotFoundError(f"no result records under {root}")
     df = pd.DataFrame(rows)
@@ -86,6 +107,8 @@ def _cell(row: pd.Series) -> str:
         text += TEST_SELECTED_MARK
     if row["pretraining_overlap"]:
         text += OVERLAP_MARK
+    if row.get("short_classes"):
+        text += SHORT_CLASSES_MARK
     return text
 
 
@@ -161,11 +184,17 @@ def legend(metric: str = HEADLINE_METRIC) -> str:
     return (f"{metric.replace('_', ' ')} in percent: mean over seeds (few-shot: over draws) "
             f"[95% bootstrap interval over test items]. {TEST_SELECTED_MARK} chosen on the "
             f"test split (paper-faithful opt-in, not comparable); {OVERLAP_MARK} the encoder "
-            "was pre-trained on this data.")
+            f"was pre-trained on this data; {SHORT_CLASSES_MARK} some class had fewer train "
+            "rows than asked for (few-shot: fewer than the shots, all of them used).")
+
+
+def markdown_text(value) -> str:
+    """``value`` as markdown text: HTML escaped, table pipes escaped."""
+    return html.escape(str(value), quote=False).replace("|", "\\|")
 
 
 def markdown_row(values) -> str:
-    return "| " + " | ".join(str(v).replace("|", "\\|") or "–" for v in values) + " |"
+    return "| " + " | ".join(markdown_text(v) or "–" for v in values) + " |"
 
 
 def markdown_table(table: pd.DataFrame, first: str = "encoder") -> str:
@@ -178,19 +207,50 @@ def markdown_leaderboard(long: pd.DataFrame, metric: str = HEADLINE_METRIC) -> s
     """The leaderboard as markdown: legend, then one table per :func:`protocol_tables`."""
     lines = ["# Leaderboard", "", legend(metric), ""]
     for heading, table in protocol_tables(long, metric):
-        lines += [f"## {heading}", "", markdown_table(table), ""]
+        lines += [f"## {markdown_text(heading)}", "", markdown_table(table), ""]
     return "\n".join(lines)
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """``value``, with a leading ``'`` when it is text a spreadsheet would run as a
+    formula (it starts with ``=``, ``+``, ``-``, ``@``, tab or CR and is not a number)."""
+    if not isinstance(value, str) or not value.startswith(_FORMULA_START):
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
+    return value
+
+
+def spreadsheet_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell, column name and index label made
+    :func:`spreadsheet_safe` (numeric columns are left as they are)."""
+    frame = frame.copy()
+    for column in frame.columns:
+        if not (pd.api.types.is_numeric_dtype(frame[column])
+                or pd.api.types.is_bool_dtype(frame[column])):
+            frame[column] = frame[column].map(spreadsheet_safe)
+    frame.columns = [spreadsheet_safe(c) for c in frame.columns]
+    frame.index = frame.index.map(spreadsheet_safe)
+    return frame
+
+
 def write_leaderboard(results_dir: str | Path, out: str | Path,
-                      metric: str = HEADLINE_METRIC) -> dict[str, Path]:
-    """Write the long CSV, wide CSV and markdown under ``out``; return their paths."""
+                      metric: str = HEADLINE_METRIC,
+                      records: Sequence[tuple[Path, ResultRecord]] | None = None
+                      ) -> dict[str, Path]:
+    """Write the long CSV, wide CSV and markdown under ``out``; return their paths.
+    ``records``: as in :func:`long_table`."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    long = long_table(results_dir)
+    long = long_table(results_dir, records)
     wide = wide_table(long, metric)
     paths = {"long": out / LONG_FILE, "wide": out / WIDE_FILE, "markdown": out / MARKDOWN_FILE}
-    long.round(_DECIMALS).to_csv(paths["long"], index=False)
-    wide.to_csv(paths["wide"])
+    spreadsheet_safe_frame(long.round(_DECIMALS)).to_csv(paths["long"], index=False)
+    spreadsheet_safe_frame(wide).to_csv(paths["wide"])
     paths["markdown"].write_text(markdown_leaderboard(long, metric), encoding="utf-8")
     return paths

@@ -137,11 +137,12 @@ def cross_heatmap(rows: pd.DataFrame, title: str, path: Path,
 
 
 def write_plots(results_dir: str | Path, out: str | Path,
-                metric: str = HEADLINE_METRIC) -> list[Path]:
-    """Bar charts and cross-dataset heatmaps of every record under ``results_dir``."""
+                metric: str = HEADLINE_METRIC, records=None) -> list[Path]:
+    """Bar charts and cross-dataset heatmaps of every record under ``results_dir``
+    (``records``: (path, record) pairs read already, see :func:`long_table`)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    long = long_table(results_dir)
+    long = long_table(results_dir, records)
     written = []
     for (protocol, version), rows in long.groupby(["protocol", "protocol_version"]):
         tag = f"{protocol}-v{version}"

@@ -113,7 +113,9 @@ def embedding_frame(records: Sequence[tuple[Path, ResultRecord]], encoder: str,
     for dataset, (path, r) in sorted(chosen.items()):
         try:
             pred = read_predictions(path)
-        except OSError:
+        except (OSError, EOFError, ValueError):   # missing, truncated or not a CSV
+            continue
+        if pred.empty or not {"seed", "id", "y_true"} <= set(pred.columns):
             continue
         truth = pred[pred["seed"] == pred["seed"].iloc[0]].set_index("id")["y_true"]
         for key in r.feature_keys:
@@ -276,15 +278,18 @@ def embedding_map(frame: pd.DataFrame, title: str, path: Path) -> Path:
 # -- all of them ----------------------------------------------------------------------------
 def write_extra_plots(results_dir: str | Path, out: str | Path,
                       metric: str = HEADLINE_METRIC,
-                      store_root: str | Path | None = None) -> list[Path]:
+                      store_root: str | Path | None = None,
+                      records: Sequence[tuple[Path, ResultRecord]] | None = None
+                      ) -> list[Path]:
     """Recall heatmaps and confusion grids per protocol and dataset, few-shot curves per
     dataset, an embedding map per encoder (when its features are still in the feature
-    store under ``store_root``, default ``cache_dir()/features``)."""
+    store under ``store_root``, default ``cache_dir()/features``); ``records``: (path,
+    record) pairs read already (default: every record under ``results_dir``)."""
     from fer_bench.paths import cache_dir
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    records = load_record_files(results_dir)
+    records = load_record_files(results_dir) if records is None else list(records)
     written: list[Path] = []
     views = class_view_frame(records)
     for (protocol, target), rows in views.groupby(["protocol", "target"]):

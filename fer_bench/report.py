@@ -25,10 +25,12 @@ import pandas as pd
 from fer_bench import __version__
 from fer_bench.leaderboard import (
     OVERLAP_MARK,
+    SHORT_CLASSES_MARK,
     TEST_SELECTED_MARK,
     legend,
     long_table,
     markdown_table,
+    markdown_text,
     protocol_tables,
     write_leaderboard,
 )
@@ -61,9 +63,10 @@ class ReportFiles:
 
 
 def _flags(long: pd.DataFrame) -> pd.DataFrame:
-    rows = long[long["headline"] & (long["test_selected"] | (long["pretraining_overlap"] != ""))]
+    rows = long[long["headline"] & (long["test_selected"] | (long["pretraining_overlap"] != "")
+                                    | (long["short_classes"] != ""))]
     out = rows[["encoder", "revision", "protocol", "protocol_version", "target",
-                "test_selected", "pretraining_overlap"]].copy()
+                "test_selected", "pretraining_overlap", "short_classes"]].copy()
     return out.reset_index(drop=True)
 
 
@@ -84,7 +87,8 @@ def _html_table(wide: pd.DataFrame) -> str:
     for name, row in wide.iterrows():
         cells = [f"<td>{e(str(name))}</td>"]
         for value in row:
-            css = ("stamped" if TEST_SELECTED_MARK in value or OVERLAP_MARK in value
+            css = ("stamped" if any(m in value for m in (TEST_SELECTED_MARK, OVERLAP_MARK,
+                                                          SHORT_CLASSES_MARK))
                    else "empty" if not value else "")
             cells.append(f'<td class="{css}">{e(value) or "–"}</td>' if css
                          else f"<td>{e(value)}</td>")
@@ -107,8 +111,8 @@ def _html_body(tables, flags, groups, metric, meta) -> str:
         parts += [f'<h3 id="table-{e(tag)}">{e(tag)}</h3>', _html_table(wide)]
     parts.append('<h2 id="flags">Flags</h2>')
     if flags.empty:
-        parts.append("<p>No record is test-selected and no encoder was pre-trained on the "
-                     "data it is scored on.</p>")
+        parts.append("<p>No record is test-selected, no encoder was pre-trained on the "
+                     "data it is scored on and no class was short of train rows.</p>")
     else:
         shown = flags.assign(test_selected=flags["test_selected"].map(
             {True: f"yes {TEST_SELECTED_MARK}", False: ""}))
@@ -127,13 +131,14 @@ def _html_body(tables, flags, groups, metric, meta) -> str:
 
 # -- markdown ------------------------------------------------------------------------------
 def _markdown(tables, flags, groups, metric, meta) -> str:
-    lines = ["# fer-bench report", "", meta, "", "## Leaderboard", "", legend(metric), ""]
+    lines = ["# fer-bench report", "", markdown_text(meta), "", "## Leaderboard", "",
+             legend(metric), ""]
     for tag, wide in tables:
-        lines += [f"### {tag}", "", markdown_table(wide, "encoder"), ""]
+        lines += [f"### {markdown_text(tag)}", "", markdown_table(wide, "encoder"), ""]
     lines += ["## Flags", ""]
     if flags.empty:
-        lines.append("No record is test-selected and no encoder was pre-trained on the data "
-                     "it is scored on.")
+        lines.append("No record is test-selected, no encoder was pre-trained on the data "
+                     "it is scored on and no class was short of train rows.")
     else:
         lines.append(markdown_table(flags.set_index("encoder"), "encoder"))
     for _, heading, caption, files in groups:
@@ -143,19 +148,21 @@ def _markdown(tables, flags, groups, metric, meta) -> str:
 
 
 def build_report(results_dir: str | Path, out: str | Path, metric: str = HEADLINE_METRIC,
-                 store_root: str | Path | None = None) -> ReportFiles:
+                 store_root: str | Path | None = None, records=None) -> ReportFiles:
     """Write ``index.html``, ``index.md``, the leaderboard files and every plot under
     ``out``; ``store_root`` is the feature store the embedding maps read (default
-    ``cache_dir()/features``)."""
+    ``cache_dir()/features``); ``records``: (path, record) pairs read already (default:
+    every record under ``results_dir``, any unreadable one an error)."""
     from fer_bench.plots import write_plots
-    from fer_bench.plots_extra import write_extra_plots
+    from fer_bench.plots_extra import load_record_files, write_extra_plots
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    long = long_table(results_dir)
-    write_leaderboard(results_dir, out, metric)
-    plots = write_plots(results_dir, out, metric)
-    plots += write_extra_plots(results_dir, out, metric, store_root)
+    records = load_record_files(results_dir) if records is None else list(records)
+    long = long_table(results_dir, records)
+    write_leaderboard(results_dir, out, metric, records)
+    plots = write_plots(results_dir, out, metric, records)
+    plots += write_extra_plots(results_dir, out, metric, store_root, records)
     tables = protocol_tables(long, metric)
     flags = _flags(long)
     groups = _group_plots(plots)

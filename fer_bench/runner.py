@@ -8,12 +8,27 @@ computed, and the encoder's weights load only when the feature store misses.
 ``overwrite``:
 - ``never``: an existing record file is never replaced (even a stale or unreadable one;
   those are reported);
-- ``missing`` (default): compute records that are absent, unreadable or stale (written for
-  other weights, another resolved config, other seeds or another dataset manifest);
+- ``missing`` (default): compute records that are absent, unreadable or stale (see
+  :func:`stale_reason`);
 - ``always``: compute everything again.
+
+A record written by a newer fer-bench (a higher ``schema_version`` than this one reads)
+is never replaced by ``missing``: the run is refused before anything is computed
+(:class:`NewerRecordError`); ``never`` keeps it and says so; ``always`` replaces it.
+
+Before any work the runner loads every dataset the plan reads, builds every encoder
+(cheap: weights load on the first embed) and judges every existing record, so bad data,
+a bad weights file or a newer record stop the run before anything is computed, and a
+failure later on keeps every record already written.
+
+Datasets are named in records by :func:`fer_bench.datasets.registry.record_name` (a
+``folder:PATH`` spec by its ``name``, never its path). Two datasets whose names would
+share a record file are refused before anything runs, and an existing file that holds
+another dataset's record is never replaced.
 """
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,14 +38,25 @@ import pandas as pd
 
 from fer_bench.datasets import load_dataset
 from fer_bench.datasets.base import Dataset
+from fer_bench.datasets.registry import record_name
 from fer_bench.encoder import Encoder
 from fer_bench.protocols.base import Protocol, Task, protocol_from_spec
 from fer_bench.protocols.context import DEFAULT_SEEDS, RunContext, TaskNotApplicable
-from fer_bench.records.io import read_record, record_path, write_record
-from fer_bench.records.migrate import RecordSchemaError
+from fer_bench.records.io import read_record, record_path, safe_name, write_record
+from fer_bench.records.migrate import UNKNOWN, NewerSchemaError, RecordSchemaError
 from fer_bench.records.schema import RecordKey, ResultRecord
 
 OVERWRITE_MODES = ("never", "missing", "always")
+
+
+class RunError(ValueError):
+    """A run refused as asked (names that collide, a record file that holds another
+    dataset's record, a record of a newer fer-bench, bad run settings)."""
+
+
+class NewerRecordError(RunError):
+    """Existing records were written by a newer fer-bench; ``overwrite="missing"`` does
+    not replace them."""
 
 
 @dataclass
@@ -66,38 +92,91 @@ def resolve_device(device: str | None) -> str:
     return device
 
 
+def record_names(specs: Sequence[str]) -> dict[str, str]:
+    """{record name: spec} of the datasets asked for; two specs with one name are refused."""
+    names: dict[str, str] = {}
+    for spec in specs:
+        name = record_name(spec)
+        if names.setdefault(name, spec) != spec:
+            raise RunError(f"datasets {names[name]!r} and {spec!r} are both named {name!r} in "
+                           "records; give one of them another name (name=...)")
+    return names
+
+
 def plan(protocols: Sequence[Protocol],
          datasets: Sequence[str] | None) -> list[tuple[Protocol, Task]]:
-    """Every (protocol, task) to consider; protocols without datasets use their defaults."""
-    return [(p, t) for p in protocols for t in p.tasks(list(datasets or p.default_datasets()))]
+    """Every (protocol, task) to consider; protocols without datasets use their defaults.
+    Refuses tasks whose targets differ but would share a record file."""
+    planned = [(p, t) for p in protocols for t in p.tasks(list(datasets or p.default_datasets()))]
+    files: dict[tuple, str] = {}
+    for p, t in planned:
+        where = (p.name, p.version, safe_name(t.target))
+        if files.setdefault(where, t.target) != t.target:
+            raise RunError(f"{files[where]!r} and {t.target!r} would share the same record "
+                           f"file {where[2]}.json; give one dataset another name (name=...)")
+    return planned
 
 
 def stale_reason(record: ResultRecord, protocol: Protocol, task: Task,
                  ctx: RunContext) -> str | None:
-    """Why an existing record does not answer the current request (None: it does)."""
+    """Why an existing record does not answer the current request (None: it does).
+
+    A record is stale when anything that can move its numbers differs: the encoder's
+    weights, layer, dimension or preprocessing; the protocol's resolved config; the
+    seeds; and for every dataset it read, its rows (manifest digest), the bytes of its
+    images (content digest) or its labels, splits and subjects (labels digest). Records
+    written before schema 2 have no image or label digests and are stale."""
+    refs = {d.name: d for d in record.datasets}
+    if any(UNKNOWN in (d.content_digest, d.labels_digest) for d in record.datasets):
+        return ("written before records kept image and label digests (schema "
+                "version < 2), so its data cannot be checked")
     info = ctx.encoder.info
     if record.encoder.get("weights_digest") != info.weights_digest:
         return "written for other weights"
+    current = json.loads(json.dumps(info.to_dict()))
+    for field in ("layer", "embed_dim", "preprocessing"):
+        if record.encoder.get(field) != current[field]:
+            return f"written for another encoder {field}"
     if record.config != protocol.resolved_config():
         return "written with another protocol config"
     if list(record.seeds) != list(ctx.seeds):
         return f"written with seeds {record.seeds}"
-    digests = {d.name: d.manifest_digest for d in record.datasets}
     for spec in task.datasets:
-        if digests.get(spec) != ctx.dataset(spec).manifest_digest():
-            return f"dataset {spec} changed since"
+        ref = refs.get(spec)
+        if ref is None:
+            return f"written for other datasets ({', '.join(sorted(refs))})"
+        now = ctx.dataset_digests(spec)
+        if ref.manifest_digest != now["manifest_digest"]:
+            return f"dataset {spec} changed since (rows, paths, boxes or face crop)"
+        if ref.content_digest != now["content_digest"]:
+            return f"the images of {spec} changed since (file contents)"
+        if ref.labels_digest != now["labels_digest"]:
+            return f"the labels, splits or subjects of {spec} changed since"
     return None
 
 
 def _existing(path: Path, overwrite: str, protocol: Protocol, task: Task,
               ctx: RunContext) -> tuple[str, ResultRecord | None, str] | None:
-    """(status, record, note) when the existing record is kept, None when to compute."""
-    if overwrite == "always" or not path.exists():
+    """(status, record, note) when the existing record is kept, None when to compute.
+    Raises when the file holds the record of another target (never replaced)."""
+    if not path.exists():
         return None
     try:
         record = read_record(path)
+    except NewerSchemaError as e:
+        if overwrite == "always":
+            return None
+        note = (f"written by a newer fer-bench (schema_version {e.version}, this one writes "
+                f"{e.current}); kept")
+        return ("kept-stale" if overwrite == "never" else "newer", None, note)
     except RecordSchemaError as e:
         return ("kept-stale", None, f"unreadable: {e}") if overwrite == "never" else None
+    if record.target != task.target:
+        raise RunError(f"{path} holds the record of {record.target!r}, not of "
+                       f"{task.target!r} (both names give this file name); give the "
+                       "dataset another name (name=...)")
+    if overwrite == "always":
+        return None
     reason = stale_reason(record, protocol, task, ctx)
     if reason is None:
         return "kept", record, ""
@@ -125,21 +204,30 @@ def run_benchmark(encoders: Sequence[str | Encoder], protocols: Sequence[str | P
     (default: the feature store under the cache dir) and ``load`` (dataset spec ->
     Dataset; default: the registry, each spec loaded once) can be replaced."""
     if overwrite not in OVERWRITE_MODES:
-        raise ValueError(f"overwrite must be one of {OVERWRITE_MODES}, got {overwrite!r}")
+        raise RunError(f"overwrite must be one of {OVERWRITE_MODES}, got {overwrite!r}")
     if not encoders or not protocols:
-        raise ValueError("run_benchmark needs at least one encoder and one protocol")
+        raise RunError("run_benchmark needs at least one encoder and one protocol")
+    _check_settings(seeds, batch_size, num_workers)
     from fer_bench.features.store import FeatureStore
     from fer_bench.paths import cache_dir as resolve_cache
 
     device = resolve_device(device)
     protocols = [protocol_from_spec(p) if isinstance(p, str) else p for p in protocols]
-    planned = plan(protocols, datasets)
+    # Protocols, records and the run context see datasets by record name only.
+    specs = record_names(datasets or [])
+    planned = plan(protocols, list(specs) or None)
+    load_spec = load or DatasetCache(data_root)
+
+    def load(name: str) -> Dataset:
+        return load_spec(specs.get(name, name))
+    # Before any work: every dataset read (bad data stops the run here), every encoder
+    # built (no weights loaded yet) and every existing record judged.
+    for name in dict.fromkeys(spec for _, task in planned for spec in task.datasets):
+        load(name)
+    built = _unique_encoders([_encoder(spec, weights or {}, device) for spec in encoders])
     store = store or FeatureStore(resolve_cache(cache_dir) / "features")
-    load = load or DatasetCache(data_root)
-    entries: list[RunEntry] = []
-    bar = _bar(len(planned) * len(encoders), progress)
-    for spec in encoders:
-        encoder = _encoder(spec, weights or {}, device)
+    jobs = []
+    for encoder in built:
         info = encoder.info
         ctx = RunContext(encoder, store, load=load, data_root=data_root, seeds=tuple(seeds),
                          device=device, progress=progress, batch_size=batch_size,
@@ -147,30 +235,62 @@ def run_benchmark(encoders: Sequence[str | Encoder], protocols: Sequence[str | P
         for protocol, task in planned:
             path = record_path(results_dir, RecordKey(info.name, info.revision, protocol.name,
                                                       protocol.version, task.target))
-            if bar is not None:
-                bar.set_description(f"{info.name} {protocol.name} {task.target}")
-            kept = _existing(path, overwrite, protocol, task, ctx)
-            if kept is not None:
-                status, record, note = kept
-                entries.append(RunEntry(info.name, protocol.name, task.target, path, status,
-                                        record, note))
+            jobs.append((ctx, protocol, task, path,
+                         _existing(path, overwrite, protocol, task, ctx)))
+    newer = [(path, kept[2]) for _, _, _, path, kept in jobs
+             if kept is not None and kept[0] == "newer"]
+    if newer:
+        listed = "; ".join(str(path) for path, _ in newer[:5])
+        more = f" and {len(newer) - 5} more" if len(newer) > 5 else ""
+        raise NewerRecordError(
+            f"refusing to overwrite {len(newer)} record(s) written by a newer fer-bench "
+            f"({newer[0][1].removesuffix('; kept')}): {listed}{more}; upgrade fer-bench, or "
+            "pass --overwrite always (overwrite='always') to replace them, or --overwrite "
+            "never to keep them")
+    entries: list[RunEntry] = []
+    bar = _bar(len(jobs), progress)
+    for ctx, protocol, task, path, kept in jobs:
+        name = ctx.encoder.info.name
+        if bar is not None:
+            bar.set_description(f"{name} {protocol.name} {task.target}")
+        if kept is not None:
+            status, record, note = kept
+            entries.append(RunEntry(name, protocol.name, task.target, path, status, record,
+                                    note))
+        else:
+            started = time.perf_counter()
+            try:
+                record, predictions = protocol.run_task(ctx, task)
+            except TaskNotApplicable as e:
+                entries.append(RunEntry(name, protocol.name, task.target, path,
+                                        "not-applicable", None, str(e)))
             else:
-                started = time.perf_counter()
-                try:
-                    record, predictions = protocol.run_task(ctx, task)
-                except TaskNotApplicable as e:
-                    entries.append(RunEntry(info.name, protocol.name, task.target, path,
-                                            "not-applicable", None, str(e)))
-                else:
-                    write_record(record, results_dir, predictions)
-                    entries.append(RunEntry(info.name, protocol.name, task.target, path,
-                                            "computed", record,
-                                            seconds=time.perf_counter() - started))
-            if bar is not None:
-                bar.update()
+                write_record(record, results_dir, predictions)
+                entries.append(RunEntry(name, protocol.name, task.target, path, "computed",
+                                        record, seconds=time.perf_counter() - started))
+        if bar is not None:
+            bar.update()
     if bar is not None:
         bar.close()
     return entries
+
+
+def _check_settings(seeds: Sequence[int], batch_size: int, num_workers: int | None) -> None:
+    if not seeds or any(int(s) != s or s < 0 for s in seeds):
+        raise RunError(f"seeds must be integers >= 0 (at least one), got {list(seeds)}")
+    if int(batch_size) != batch_size or batch_size < 1:
+        raise RunError(f"batch_size must be an integer >= 1, got {batch_size}")
+    if num_workers is not None and (int(num_workers) != num_workers or num_workers < 0):
+        raise RunError(f"num_workers must be an integer >= 0, got {num_workers}")
+
+
+def _unique_encoders(built: list[Encoder]) -> list[Encoder]:
+    """One encoder per (name, revision): a second spec for the same encoder would write
+    the same record files."""
+    seen: dict[tuple[str, str], Encoder] = {}
+    for encoder in built:
+        seen.setdefault((encoder.info.name, encoder.info.revision), encoder)
+    return list(seen.values())
 
 
 def _bar(total: int, enabled: bool):

@@ -303,19 +303,44 @@ def load_official_crs_checkpoint(path: Path) -> tuple[dict[str, torch.Tensor], d
     if not trunk:
         raise WeightsError(f"{path}: no 'encoder.*' tensors; keys start with "
                            f"{sorted({k.split('.')[0] for k in model})[:8]}")
-    opt = ckpt.get("opt") if isinstance(ckpt, dict) else None
-    opt = vars(opt) if isinstance(opt, argparse.Namespace) else dict(opt or {})
+    opt = _official_opt(ckpt.get("opt") if isinstance(ckpt, dict) else None, path)
+    epoch = ckpt.get("epoch") if isinstance(ckpt, dict) else None
     meta = {
         "format": "crs-cont-official",
-        "epoch": ckpt.get("epoch"),
+        "epoch": epoch if isinstance(epoch, int) and not isinstance(epoch, bool) else None,
         "method": opt.get("method", "CRS-CONT"),
         "architecture": opt.get("model", "resnet18"),
-        "input_size": int(opt.get("size") or 224),
+        "input_size": opt.get("size") or 224,
         "channels": "bgr",  # the official loader reads with OpenCV and never converts
         "pretrained_on": list(_DATASETS_OF_OFFICIAL_RUN.get(opt.get("dataset", "Mix"), ())),
         "opt": {k: v for k, v in opt.items() if isinstance(v, (str, int, float, bool, list))},
     }
     return trunk, meta
+
+
+def _official_opt(opt: object, path: Path) -> dict:
+    """The training options of an official checkpoint (an argparse.Namespace, a dict or
+    absent), with the entries fer-bench reads checked; errors name the file."""
+    if opt is None:
+        return {}
+    if isinstance(opt, argparse.Namespace):
+        opt = vars(opt)
+    if not isinstance(opt, dict) or not all(isinstance(k, str) for k in opt):
+        raise WeightsError(f"{path}: its 'opt' entry is a {type(opt).__name__}; expected the "
+                           "training options as an argparse.Namespace or a dict with "
+                           "string keys")
+    expected = {"method": (str, "a method name such as 'CRS-CONT'"),
+                "model": (str, "an architecture name such as 'resnet18'"),
+                "dataset": (str, "a dataset name such as 'Mix' or 'RAF-DB'"),
+                "size": (int, "the input size in pixels, an integer")}
+    for key, (kind, what) in expected.items():
+        value = opt.get(key)
+        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            raise WeightsError(f"{path}: its 'opt' entry has {key}={value!r}; expected {what}")
+    if opt.get("size") is not None and not 16 <= opt["size"] <= 4096:
+        raise WeightsError(f"{path}: its 'opt' entry has size={opt['size']}; expected an input "
+                           "size between 16 and 4096 pixels")
+    return opt
 
 
 @contextlib.contextmanager

@@ -102,7 +102,16 @@ class Protocol(ABC):
         with ctx.task_log() as log:
             evaluation = self.evaluate(ctx, task)
         total = time.perf_counter() - started
-        return build_record(self, ctx, evaluation, log, total)
+        record, predictions = build_record(self, ctx, evaluation, log, total)
+        # A protocol that could not give some class what it asked for (few-shot: fewer
+        # train rows than the shots) says so in details["short_classes"]; the flag makes
+        # tables stamp the record.
+        short = (evaluation.details or {}).get("short_classes")
+        if short:
+            order = {c: i for i, c in enumerate(record.class_set)}
+            record.flags = replace(record.flags, short_classes=tuple(
+                sorted(short, key=lambda c: (order.get(c, len(order)), c))))
+        return record, predictions
 
     def run(self, ctx: RunContext, datasets: Sequence[str] | None = None) -> list[ResultRecord]:
         """Every task's record (in memory; the runner is what writes them)."""
@@ -135,11 +144,26 @@ def protocol_names() -> list[str]:
     return sorted(_REGISTRY)
 
 
+class ProtocolSpecError(ProtocolError):
+    """A protocol spec that names no protocol, an unknown option or a bad value: a
+    mistake on the command line, found before anything runs."""
+
+
+def _suggest(value: str, choices) -> str:
+    from fer_bench.suggest import did_you_mean
+    return did_you_mean(value, choices)
+
+
+def _unknown_protocol(name: str) -> ProtocolSpecError:
+    return ProtocolSpecError(f"unknown protocol {name!r}{_suggest(name, _REGISTRY)}; known: "
+                             f"{', '.join(sorted(_REGISTRY))}")
+
+
 def get_protocol(name: str, **options: Any) -> Protocol:
     """An instance of the protocol registered as ``name``, with config ``options``."""
     _load_builtins()
     if name not in _REGISTRY:
-        raise ProtocolError(f"unknown protocol {name!r}; known: {', '.join(sorted(_REGISTRY))}")
+        raise _unknown_protocol(name)
     return _REGISTRY[name](**options)
 
 
@@ -156,8 +180,8 @@ def _coerce(spec: str, key: str, text: str, default: Any) -> Any:
             kind = type(default[0]) if default else str
             return tuple(kind(v) for v in text.split("/") if v)
     except ValueError as e:
-        raise ProtocolError(f"protocol spec {spec!r}: bad value for {key} ({e})") from None
-    raise ProtocolError(f"protocol spec {spec!r}: option {key} cannot be set from text")
+        raise ProtocolSpecError(f"protocol spec {spec!r}: bad value for {key} ({e})") from None
+    raise ProtocolSpecError(f"protocol spec {spec!r}: option {key} cannot be set from text")
 
 
 def protocol_from_spec(spec: str) -> Protocol:
@@ -166,7 +190,7 @@ def protocol_from_spec(spec: str) -> Protocol:
     name, _, rest = spec.partition(":")
     _load_builtins()
     if name not in _REGISTRY:
-        raise ProtocolError(f"unknown protocol {name!r}; known: {', '.join(sorted(_REGISTRY))}")
+        raise _unknown_protocol(name)
     defaults = {f.name: getattr(_REGISTRY[name].Config(), f.name)
                 for f in fields(_REGISTRY[name].Config)}
     options = {}
@@ -174,7 +198,13 @@ def protocol_from_spec(spec: str) -> Protocol:
         key, sep, text = item.partition("=")
         key = key.strip()
         if not sep or key not in defaults:
-            raise ProtocolError(f"protocol spec {spec!r}: expected key=value with key one of "
-                                f"{sorted(defaults)}, got {item!r}")
+            what = f"unknown option {key!r}{_suggest(key, defaults)}; " if sep else ""
+            raise ProtocolSpecError(f"protocol spec {spec!r}: {what}expected key=value with "
+                                    f"key one of {sorted(defaults)}, got {item!r}")
         options[key] = _coerce(spec, key, text.strip(), defaults[key])
-    return get_protocol(name, **options)
+    try:
+        return get_protocol(name, **options)
+    except ProtocolSpecError:
+        raise
+    except (ProtocolError, TypeError, ValueError) as e:  # a config's own checks
+        raise ProtocolSpecError(f"protocol spec {spec!r}: {e}") from None

@@ -105,6 +105,7 @@ class RunContext:
     # source and scored on several targets), keyed by anything hashable.
     memo: dict = field(default_factory=dict)
     _features: dict = field(default_factory=dict, repr=False)
+    _digests: dict = field(default_factory=dict, repr=False)
     _logs: list[TaskLog] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
@@ -127,6 +128,16 @@ class RunContext:
     # -- data ---------------------------------------------------------------------
     def dataset(self, spec: str) -> Dataset:
         return self.load(spec)
+
+    def dataset_digests(self, spec: str) -> dict[str, str]:
+        """The manifest, content and labels digests of a dataset, computed once per
+        context (records keep them; the runner compares them)."""
+        if spec not in self._digests:
+            ds = self.dataset(spec)
+            self._digests[spec] = {"manifest_digest": ds.manifest_digest(),
+                                   "content_digest": ds.content_digest(),
+                                   "labels_digest": ds.labels_digest()}
+        return self._digests[spec]
 
     def features(self, spec: str, split: str):
         """Store features of every row of one split (labels play no part in the key, so

@@ -3,7 +3,9 @@
 For each ordered pair (source, target) the class set is the classes both declare
 (:func:`fer_bench.vocabulary.shared_classes`, canonical order): the probe is fitted on
 the source's train (+ val) rows of those classes and scored on the target's test rows
-of those classes. The diagonal (source == target) is the in-domain reference over the
+of those classes, or on all of the target's rows of those classes when it has no test
+split (the probe never saw the target; :meth:`fer_bench.protocols.splits.DataParts.target`).
+The diagonal (source == target) is the in-domain reference over the
 source's own declared classes, i.e. the ``linear`` (or ``knn``) protocol's number, so a
 row of the source x target matrix reads "what is left of in-domain skill elsewhere".
 
@@ -67,7 +69,7 @@ def pair_classes(ctx: RunContext, source: str, target: str) -> tuple[str, ...]:
 @register_protocol
 class CrossDatasetProtocol(Protocol):
     name = "cross-dataset"
-    version = 1
+    version = 2  # 2: targets without a test split scored on all rows; linear v2 rules
     Config = CrossDatasetConfig
 
     def default_datasets(self) -> tuple[str, ...]:
@@ -87,7 +89,10 @@ class CrossDatasetProtocol(Protocol):
         cfg = self.config
         fit_parts = dataset_parts(ctx, source, classes, cfg.holdout_fraction)
         target_parts = dataset_parts(ctx, target, classes, cfg.holdout_fraction)
-        scored = target_parts.test
+        if source == target:  # in-domain: the rows held out of the fit
+            scored, origin = target_parts.test, target_parts.test_origin
+        else:
+            scored, origin = target_parts.target()
         roles = {source: "eval"} if source == target else {source: "source", target: "target"}
         if cfg.probe == "linear":
             # One fit per (source, class set, seed), shared by every target it is scored on.
@@ -101,6 +106,5 @@ class CrossDatasetProtocol(Protocol):
         # rows dropped: in the source's parts the probe used, in the target's scored part
         used = [fit_parts.train, fit_parts.val if cfg.probe == "linear" else None, scored]
         ev.dropped = {p.name: p.dropped for p in used if p is not None and p.dropped}
-        ev.details.update(source=source, target=target, probe=cfg.probe,
-                          test_origin=target_parts.test_origin)
+        ev.details.update(source=source, target=target, probe=cfg.probe, test_origin=origin)
         return ev

@@ -33,7 +33,7 @@ from fer_bench.protocols.splits import dataset_parts
 
 from fer_bench.metrics import classification_metrics
 from fer_bench.probes.knn import DEFAULT_K, DEFAULT_T, clamp_k, knn_probe
-from fer_bench.probes.linear import fit_logistic
+from fer_bench.probes.linear import fit_logistic, select_C
 from fer_bench.probes.normalize import l2_normalize
 from fer_bench.splits import few_shot_support
 
@@ -77,8 +77,9 @@ def few_shot_target(spec: str, shots: int, probe: str) -> str:
 
 def support_cv_C(X: np.ndarray, y: np.ndarray, n_classes: int, Cs: Sequence[float],
                  folds: int, seed: int, device=None) -> tuple[float, dict[float, float]]:
-    """C with the best mean-class-accuracy over stratified folds of the support (ties go
-    to the smaller C); ``X`` already L2-normalised."""
+    """C by mean-class-accuracy over stratified folds of the support, with the linear
+    probe's tie rule (the smallest C within 0.005 of the best,
+    :func:`fer_bench.probes.linear.select_C`); ``X`` already L2-normalised."""
     from sklearn.model_selection import StratifiedKFold
 
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
@@ -89,7 +90,7 @@ def support_cv_C(X: np.ndarray, y: np.ndarray, n_classes: int, Cs: Sequence[floa
             m = classification_metrics(y[val], model.predict(X[val]), n_classes)
             fold_scores.append(m["mean_class_accuracy"])
     curve = {C: float(np.mean(v)) for C, v in scores.items()}
-    return max(curve, key=lambda c: (curve[c], -c)), curve
+    return select_C(curve), curve
 
 
 def _linear_predict(ctx: RunContext, support: LabelledSplit, queries: LabelledSplit,
@@ -152,7 +153,7 @@ def few_shot_evaluation(ctx: RunContext, task: Task, roles: dict[str, str],
 @register_protocol
 class FewShotProtocol(Protocol):
     name = "few-shot"
-    version = 1
+    version = 2  # 2: linear fits to scikit-learn's gradient; C tie rule; stratified intervals
     Config = FewShotConfig
 
     def tasks(self, datasets: Sequence[str]) -> list[Task]:

@@ -49,7 +49,7 @@ def knn_run(ctx: RunContext, bank: LabelledSplit, queries: LabelledSplit,
 @register_protocol
 class KnnProtocol(Protocol):
     name = "knn"
-    version = 1
+    version = 2  # 2: class-averaged intervals resampled within each class
     Config = KnnConfig
 
     def evaluate(self, ctx: RunContext, task: Task) -> Evaluation:

@@ -6,6 +6,9 @@ scored once on test (:func:`fer_bench.probes.linear.linear_probe`); datasets wit
 test split hold out a fixed fifth of their subjects (:mod:`fer_bench.protocols.splits`).
 With an official val the whole procedure is deterministic, so it runs once (with the
 first seed, which also seeds the bootstrap); with a carved val it runs once per seed.
+The chosen C is the smallest whose validation score is within 0.005 of the best (each
+run's ``details["selection"]`` states the rule); a choice at an end of the C grid is
+listed in the record's ``details["C_at_grid_edge"]``.
 """
 from __future__ import annotations
 
@@ -38,16 +41,27 @@ def fit_linear(ctx: RunContext, fit: FitSplits, X_eval: np.ndarray, n_classes: i
 
 def linear_run(seed: int, fit: FitSplits, result: LinearProbeResult,
                y_pred: np.ndarray) -> SeedRun:
-    """A seed's run: the chosen C, plus the validation curve that chose it."""
+    """A seed's run: the chosen C, the validation curve that chose it and how (the tie
+    rule, a choice at an end of the grid, fits that hit the iteration limit)."""
     return SeedRun(seed, y_pred, {"C": result.best_C},
                    {"n_train": len(fit.train), "n_val": len(fit.val),
-                    "val_curve": [[c, s] for c, s in sorted(result.val_curve.items())]})
+                    "val_curve": [[c, s] for c, s in sorted(result.val_curve.items())],
+                    "selection": result.selection()})
+
+
+def grid_edge_flags(runs: list[SeedRun]) -> list[str]:
+    """The ends of the C grid chosen by any run ("smallest", "largest"): there the best C
+    may lie outside the grid. Empty when every choice is inside it."""
+    return sorted({r.details["selection"]["grid_edge"] for r in runs} - {None})
 
 
 @register_protocol
 class LinearProtocol(Protocol):
     name = "linear"
-    version = 1
+    # 2: C grid 1e-3..1e6, tie rule (smallest C within 0.005 of the best validation
+    # score), fits converged on scikit-learn's gradient and thread-count independent;
+    # class-averaged intervals resampled within each class.
+    version = 2
     Config = LinearConfig
 
     def evaluate(self, ctx: RunContext, task: Task) -> Evaluation:
@@ -76,4 +90,5 @@ def linear_evaluation(ctx: RunContext, task: Task, roles: dict[str, str], parts:
         parts=[used.train, used.val, scored], dropped=parts.dropped, runs=runs,
         sample_sizes={"train": len(used.train), "val": len(used.val), "test": len(scored)},
         hyperparameters={"C": [r.hyperparameters["C"] for r in runs]},
-        details={"test_origin": parts.test_origin, "val_origin": used.val_origin})
+        details={"test_origin": parts.test_origin, "val_origin": used.val_origin,
+                 "C_at_grid_edge": grid_edge_flags(runs)})

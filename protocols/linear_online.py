@@ -211,7 +211,7 @@ class CropFlipEmbed:
 @register_protocol
 class LinearOnlineProtocol(Protocol):
     name = "linear-online"
-    version = 1
+    version = 2  # 2: class-averaged intervals resampled within each class
     Config = LinearOnlineConfig
     opt_in = True   # paper reproduction: never part of an "every protocol" run
 

@@ -9,6 +9,9 @@ everything else a record carries.
 Interval over seeds: the record's interval is the mean of the per-seed interval bounds.
 The bootstrap measures test-set sampling noise of one model; averaging the bounds keeps
 that meaning for the seed-averaged score (the seed-to-seed spread is the separate std).
+Accuracy resamples the whole test set; the class-averaged metrics resample within each
+true class (:func:`fer_bench.metrics.bootstrap_interval`), as ``details["intervals"]``
+states in every record.
 """
 from __future__ import annotations
 
@@ -20,11 +23,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fer_bench.metrics import bootstrap_interval, classification_metrics, summarize_seeds
+from fer_bench.metrics import (CLASS_AVERAGED, bootstrap_interval, classification_metrics,
+                               summarize_seeds)
 from fer_bench.protocols.context import LabelledSplit, RunContext, TaskLog
 from fer_bench.records.environment import describe_environment
 from fer_bench.records.schema import (SCORE_METRICS, DatasetRef, Flags, MetricSummary,
                                       ResultRecord)
+
+
+# How every record's intervals are made (kept in its details).
+INTERVALS = {"method": "percentile bootstrap over the test predictions",
+             "resampling": {m: "within each true class" if m in CLASS_AVERAGED
+                            else "whole test set" for m in SCORE_METRICS}}
 
 
 @dataclass
@@ -80,7 +90,9 @@ def _dataset_refs(ctx: RunContext, ev: Evaluation) -> list[DatasetRef]:
     for spec, role in ev.roles.items():
         ds = ctx.dataset(spec)
         sizes = {p.split: len(p) for p in ev.parts if p.dataset == spec}
-        refs.append(DatasetRef(spec, role, ds.manifest_digest(), ds.image_family, sizes))
+        digests = ctx.dataset_digests(spec)
+        refs.append(DatasetRef(spec, role, digests["manifest_digest"], ds.image_family, sizes,
+                               digests["content_digest"], digests["labels_digest"]))
     return refs
 
 
@@ -128,7 +140,7 @@ def build_record(protocol, ctx: RunContext, ev: Evaluation, log: TaskLog,
         class_counts={p.name: p.class_counts() for p in ev.parts},
         dropped_labels=ev.dropped,
         hyperparameters=ev.hyperparameters,
-        details={"sample_sizes": ev.sample_sizes, **ev.details},
+        details={"sample_sizes": ev.sample_sizes, "intervals": INTERVALS, **ev.details},
         flags=Flags(ev.test_selected, tuple(ctx.pretraining_overlap(list(ev.roles)))),
         timings={"extract_s": round(log.extract_s, 3),
                  "probe_s": round(max(total_s - log.extract_s, 0.0), 3),

@@ -14,6 +14,12 @@ protocol scores the same rows) and the other subjects are the train pool (val ca
 from it per seed). No subject is in both; a subject's sequence frames never straddle the
 cut. Subject-independent k-fold, the usual lab-set protocol, is ``subject-folds``.
 
+A cross-dataset *target* (a dataset the probe was not fitted on) is scored on its official
+test split when it has one, else on all of its rows (:meth:`DataParts.target`): the probe
+never saw any of them, so scoring only a held-out fifth of the subjects would just leave
+test items out (of CK+48, 753 of its 981 faces and 51 of its 54 contempt faces). Its own
+diagonal cell, where it is the source, keeps the subject hold-out.
+
 Every part is restricted to the protocol's class set; rows outside it are dropped and
 counted in the record.
 """
@@ -31,6 +37,7 @@ from fer_bench.protocols.context import LabelledSplit, ProtocolError, RunContext
 CARVED_VAL = "val-carved"
 HOLDOUT_TEST = "test-holdout"
 HOLDOUT_SEED = 0
+ALL_ROWS = "all-rows"  # the part (and test origin) of a cross-dataset target without test
 
 
 @dataclass(frozen=True)
@@ -120,10 +127,24 @@ class DataParts:
             return self._checked(self._holdout[1])
         return self._checked(self._ctx.split(self.spec, "test", self.classes))
 
+    @cached_property
+    def all_rows(self) -> LabelledSplit:
+        """Every row of every split, over the class set."""
+        parts = [self._ctx.split(self.spec, split, self.classes)
+                 for split in self._ctx.dataset(self.spec).splits]
+        return self._checked(LabelledSplit.concat(parts, ALL_ROWS))
+
+    def target(self) -> tuple[LabelledSplit, str]:
+        """(rows scored, their origin) when this dataset is a cross-dataset target: its
+        official test split, else all of its rows."""
+        if self.test_origin == "official":
+            return self.test, self.test_origin
+        return self.all_rows, ALL_ROWS
+
     @property
     def dropped(self) -> dict[str, dict[str, int]]:
         """Per part read so far: label -> rows dropped for lying outside the class set."""
-        read = [self.__dict__.get(name) for name in ("train", "val", "test")]
+        read = [self.__dict__.get(name) for name in ("train", "val", "test", "all_rows")]
         return {p.name: p.dropped for p in read if p is not None and p.dropped}
 
 

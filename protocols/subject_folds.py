@@ -98,7 +98,8 @@ def _linear_fold(ctx, train: LabelledSplit, test: LabelledSplit, seed: int,
     fit, val = inner_validation(train, cfg.val_fraction, seed)
     result = linear_probe(fit.X, fit.y, val.X, val.y, test.X, len(train.classes), Cs=cfg.Cs,
                           select_metric=cfg.select_metric, device=ctx.device)
-    return result.test_pred, {"C": result.best_C, "n_train": len(fit), "n_val": len(val)}
+    return result.test_pred, {"C": result.best_C, "n_train": len(fit), "n_val": len(val),
+                              "C_grid_edge": result.grid_edge}
 
 
 def _knn_fold(ctx, train: LabelledSplit, test: LabelledSplit, seed: int,
@@ -111,7 +112,7 @@ def _knn_fold(ctx, train: LabelledSplit, test: LabelledSplit, seed: int,
 @register_protocol
 class SubjectFoldsProtocol(Protocol):
     name = "subject-folds"
-    version = 1
+    version = 2  # 2: the linear probe's rules of linear v2; stratified intervals
     Config = SubjectFoldsConfig
 
     def default_datasets(self) -> tuple[str, ...]:

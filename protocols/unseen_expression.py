@@ -111,7 +111,7 @@ def check_applicable(scope: str, groups: ClassGroups, encoder: str, spec: str) -
 @register_protocol
 class UnseenExpressionProtocol(Protocol):
     name = "unseen-expression"
-    version = 1
+    version = 2  # 2: the linear probe's rules of linear v2; stratified intervals
     Config = UnseenExpressionConfig
 
     def default_datasets(self) -> tuple[str, ...]:

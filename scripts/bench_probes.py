@@ -10,10 +10,11 @@ kNN: exact FAISS search vs ``KNeighborsClassifier(algorithm="brute", metric="cos
 ceiling measured here, and an IVF index side by side (recall of the exact neighbours,
 accuracy, speed-up).
 
-Linear: the whole regularisation sweep (every C of DEFAULT_CS plus the refit on
-train + val) with the warm-started torch L-BFGS vs scikit-learn's lbfgs fitting every C
-from scratch with its defaults; every fit's objective is compared with a float64 fit to a
-tight tolerance.
+Linear: the whole regularisation sweep (the Cs of DEFAULT_CS up to where the probe stops
+climbing, plus the refit on train + val) with the warm-started torch L-BFGS vs
+scikit-learn's lbfgs fitting every C of DEFAULT_CS from scratch with its defaults, both
+choosing C by the probe's tie rule; every fit's objective is compared with a float64 fit
+to a tight tolerance.
 
 Data: Gaussian clusters in a 32-dimensional latent space (several clusters per class,
 classes overlapping) embedded in d dimensions with isotropic noise and 10% label noise, so
@@ -158,6 +159,7 @@ def bench_linear(args) -> None:
         DEFAULT_CS,
         fit_logistic,
         linear_probe,
+        select_C,
         stratified_val_split,
     )
     from fer_bench.probes.normalize import l2_normalize
@@ -172,10 +174,11 @@ def bench_linear(args) -> None:
 
     result, t_ours = timed(linear_probe, X[tr], y[tr], X[va], y[va], X_test, args.classes, device=args.device)
     iters = [e["n_iter"] for e in result.path]
+    stops = "".join({"tol": "t", "precision": "p", "max_iter": "m"}[e.get("stop", "tol")] for e in result.path)
     print(f"fer-bench linear_probe (torch L-BFGS float32 on {args.device or 'cpu'}, warm-started path): "
           f"{t_ours:.1f} s, "
-          f"iterations per fit {iters}, best C {result.best_C:g}, "
-          f"test accuracy {np.mean(result.test_pred == y_test):.4f}")
+          f"iterations per fit {iters} (stopped on: {stops}; t tol, p float precision, m max_iter), "
+          f"best C {result.best_C:g}, test accuracy {np.mean(result.test_pred == y_test):.4f}")
 
     sk_models, t_sk = {}, 0.0
     if not args.skip_sklearn:
@@ -185,7 +188,7 @@ def bench_linear(args) -> None:
             sk_models[C] = clf
         val = {C: classification_metrics(y[va], m.predict(X[va]), args.classes)["mean_class_accuracy"]
                for C, m in sk_models.items()}
-        sk_best = max(DEFAULT_CS, key=lambda c: (val[c], -c))
+        sk_best = select_C(val)  # the probe's own tie rule
         refit, t = timed(LogisticRegression(C=sk_best).fit, X, y)
         t_sk += t
         print(f"sklearn LogisticRegression(lbfgs, defaults) from scratch per C: {t_sk:.1f} s, "

@@ -17,8 +17,8 @@ from fer_bench.vocabulary import ALL_EXPRESSIONS
 class NeverBuilt(Encoder):
     """An encoder whose weights must not be loaded (the store never misses here)."""
 
-    def __init__(self, name="fake", pretrained_on=(), revision="r1", digest="d1"):
-        super().__init__(EncoderInfo(name, revision, len(ALL_EXPRESSIONS), Preprocessing(), "none",
+    def __init__(self, name="fake", pretrained_on=(), revision="r1", digest="d1", layer="none"):
+        super().__init__(EncoderInfo(name, revision, len(ALL_EXPRESSIONS), Preprocessing(), layer,
                                      weights_digest=digest, pretrained_on=pretrained_on))
 
     def build(self):
@@ -88,7 +88,7 @@ def make_record(target="synth-wild", recall_nan=False) -> ResultRecord:
         protocol="linear", protocol_version=3, config={"Cs": [0.1, 1.0], "n_boot": 1000},
         target=target,
         datasets=[DatasetRef("synth-wild", "eval", "d" * 64, "synth-wild",
-                             {"train": 90, "val": 10, "test": 30})],
+                             {"train": 90, "val": 10, "test": 30}, "c" * 64, "l" * 64)],
         class_set=["neutral", "happiness"], seeds=[0, 1],
         metrics={"mean_class_accuracy": MetricSummary(0.75, 0.05, (0.7, 0.8), (0.6, 0.9)),
                  "accuracy": MetricSummary(0.8, 0.0, (0.8, 0.8), (0.7, 0.9)),

@@ -69,3 +69,10 @@ def test_image_folder_form_with_original_labels(tmp_path):
     assert m.at[2, "path"] == "ferplus/FER2013Valid/fer0000002.png"
     assert m["n_identical"].tolist() == [1, 2, 1, 1]
     assert ds.read_image(3).shape == (1, 48, 48)
+
+
+def test_content_digest_follows_the_pixels_in_the_csv(tmp_path):
+    csv = make_fer2013(tmp_path / "fer2013", ROWS) / "fer2013.csv"
+    before = load_dataset("fer2013", tmp_path).subset("test").content_digest()
+    csv.write_text(csv.read_text().replace(fer2013_pixels(6), fer2013_pixels(1)))
+    assert load_dataset("fer2013", tmp_path).subset("test").content_digest() != before

@@ -69,3 +69,27 @@ def test_every_real_adapter_has_a_card():
     for name in dataset_names():
         if not dataset_entry(name).generated:
             assert card_for(name) is not None, name
+
+
+def test_prepare_a_generated_preset():
+    result = CliRunner().invoke(main, ["datasets", "prepare", "synth-lab:n=28,size=32"])
+    assert result.exit_code == 0, result.output
+    assert "synth-lab: 28 images" in result.output
+
+
+def test_prepare_folder_with_on_error_as_an_option_or_in_the_spec(tmp_path):
+    write_image(tmp_path / "happy" / "a.png")
+    write_image(tmp_path / "bored" / "b.png")
+    runner = CliRunner()
+    for args in (["-o", "on_error=skip"], ["--on-error", "skip"],
+                 ["--on-error", "skip", "-o", "on_error=skip"]):
+        result = runner.invoke(main, ["datasets", "prepare", f"folder:{tmp_path}", *args])
+        assert result.exit_code == 0, result.output
+        assert "1 images" in result.output and "unknown class folder" in result.output
+    result = runner.invoke(main, ["datasets", "prepare",
+                                  f"folder:{tmp_path}:on_error=skip,name=mine"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("mine: 1 images")
+    result = runner.invoke(main, ["datasets", "prepare", f"folder:{tmp_path}", "--on-error",
+                                  "raise", "-o", "on_error=skip"])
+    assert result.exit_code == 2 and "on_error" in result.output

@@ -58,7 +58,7 @@ def test_extract_one_split_and_cache_dir_from_environment(tmp_path, dataset, mon
 def test_extract_reports_unknown_encoder_cleanly(tmp_path, dataset):
     result = _run("extract", "--encoder", "no-such-encoder", "--dataset", "tiny-pngs",
                   "--cache-dir", str(tmp_path))
-    assert result.exit_code == 1 and "unknown encoder 'no-such-encoder'" in result.output
+    assert result.exit_code == 2 and "unknown encoder 'no-such-encoder'" in result.output
 
 
 def test_cache_ls_verify_and_clear(tmp_path, dataset):
@@ -109,3 +109,19 @@ def test_extract_generated_faces_with_a_builtin_encoder(tmp_path):
     second = _run(*args)
     assert second.output.count("  cached  ") == len(lines)
     assert "encoder weights loaded: no" in second.output
+
+
+def test_extract_a_folder_spec_with_options_and_again_after_an_image_is_replaced(tmp_path):
+    from datasets_fixtures import write_image
+
+    for i, expression in enumerate(("happy", "sad", "happy", "sad")):
+        write_image(tmp_path / "faces" / expression / f"S{i}_x.png", i)
+    args = ["extract", "--encoder", ENCODER, "--dataset",
+            f"folder:{tmp_path / 'faces'}:name=mine,subject_regex=^(S\\d)_",
+            "--cache-dir", str(tmp_path / "cache"), "--workers", "0", "--device", "cpu"]
+    first = _run(*args)
+    assert first.exit_code == 0, first.output
+    assert "mine/train: 4 x 8  extracted" in first.output
+    assert "mine/train: 4 x 8  cached" in _run(*args).output
+    write_image(tmp_path / "faces" / "sad" / "S1_x.png", 7)     # same name, other face
+    assert "mine/train: 4 x 8  extracted" in _run(*args).output

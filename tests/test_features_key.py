@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import pytest
 from features_support import TinyEncoder, png_dataset, write_images
 
 from fer_bench.encoder import Preprocessing
-from fer_bench.features.key import feature_key
+from fer_bench.features.key import feature_key, key_inputs
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +89,32 @@ def test_key_ignores_labels_subjects_and_split_names(dataset):
     relabelled.manifest["split"] = "train"
     relabelled.classes = ("anger",)
     assert feature_key(_info(), relabelled) == feature_key(_info(), dataset)
+
+
+def test_key_changes_when_images_are_replaced_in_place(tmp_path):
+    write_images(tmp_path, 6)
+    before = feature_key(_info(), png_dataset(tmp_path))
+    write_images(tmp_path, 6, seed=1)               # same file names, other pixels
+    assert feature_key(_info(), png_dataset(tmp_path)) != before
+
+
+def test_key_sees_a_same_size_rewrite_whose_mtime_was_put_back(tmp_path):
+    write_images(tmp_path, 3)
+    image = tmp_path / "img0001.png"
+    old = os.stat(image)
+    before = feature_key(_info(), png_dataset(tmp_path))
+    data = bytearray(image.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    image.write_bytes(bytes(data))
+    os.utime(image, ns=(old.st_atime_ns, old.st_mtime_ns))      # as `cp -p` or rsync -t do
+    assert os.stat(image).st_size == old.st_size
+    assert feature_key(_info(), png_dataset(tmp_path)) != before
+
+
+def test_key_ignores_where_the_labels_came_from_but_not_the_image_bytes(tmp_path):
+    write_images(tmp_path, 4)
+    ds = png_dataset(tmp_path)
+    relabelled = _copy(ds)
+    relabelled.manifest["label"] = relabelled.manifest["label"].iloc[::-1].to_numpy()
+    assert feature_key(_info(), relabelled) == feature_key(_info(), ds)
+    assert key_inputs(_info(), ds)["content_digest"] == ds.content_digest()

@@ -165,3 +165,13 @@ def test_empty_dataset_gives_an_empty_entry(store, dataset):
     empty = dataset.subset([False] * len(dataset))
     feats = _get(store, empty)
     assert feats.X.shape == (0, 8) and len(feats.ids) == 0
+
+
+def test_images_replaced_in_place_are_extracted_again_not_reused(store, tmp_path):
+    write_images(tmp_path / "swap", 6)
+    first = _get(store, png_dataset(tmp_path / "swap"))
+    write_images(tmp_path / "swap", 6, seed=1)      # same names, other pixels
+    encoder = TinyEncoder()
+    second = _get(store, png_dataset(tmp_path / "swap"), encoder)
+    assert second.key != first.key and encoder.loaded
+    assert not np.allclose(np.asarray(first.X), np.asarray(second.X))

@@ -24,7 +24,7 @@ from fer_bench.leaderboard import (
     wide_table,
     write_leaderboard,
 )
-from fer_bench.records import Flags, MetricSummary, read_record, write_record
+from fer_bench.records import SCHEMA_VERSION, Flags, MetricSummary, read_record, write_record
 
 FIXTURES = Path(__file__).parent / "fixtures" / "records"
 RESULTS = FIXTURES / "results"
@@ -57,7 +57,7 @@ def test_long_rows_carry_the_record_values():
     pair = long.query("target == 'synth-lab__to__synth-wild'").iloc[0]
     assert (pair["source"], pair["dataset"]) == ("synth-lab", "synth-wild")
     old = long.query("encoder == 'pixels'")  # schema v0 record, migrated
-    assert set(old["schema_version"]) == {1} and set(old["n_seeds"]) == {2}
+    assert set(old["schema_version"]) == {SCHEMA_VERSION} and set(old["n_seeds"]) == {2}
 
 
 def test_wide_cells_are_percent_with_interval_and_stamps(tmp_path):

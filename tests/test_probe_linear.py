@@ -1,6 +1,11 @@
-"""Linear probe: separable toy problem, parity with scikit-learn, warm starts, selection."""
+"""Linear probe: separable toy problem, parity with scikit-learn, warm starts, selection,
+convergence at every C, the same result whatever the thread count."""
 
 import inspect
+import os
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -10,8 +15,10 @@ from sklearn.linear_model import LogisticRegression
 from fer_bench.metrics import classification_metrics
 from fer_bench.probes.linear import (
     DEFAULT_CS,
+    DEFAULT_SELECT_TOLERANCE,
     fit_logistic,
     linear_probe,
+    select_C,
     stratified_val_split,
 )
 
@@ -45,10 +52,10 @@ def sector_points(centres_deg, half_width, step):
 
 
 def test_default_grid():
-    assert len(DEFAULT_CS) >= 15
+    assert len(DEFAULT_CS) == 19
     ratios = np.diff(np.log10(DEFAULT_CS))
-    np.testing.assert_allclose(ratios, ratios[0])  # log-spaced
-    assert DEFAULT_CS[0] == pytest.approx(1e-3) and DEFAULT_CS[-1] == pytest.approx(1e4)
+    np.testing.assert_allclose(ratios, 0.5)  # half-decades
+    assert DEFAULT_CS[0] == pytest.approx(1e-3) and DEFAULT_CS[-1] == pytest.approx(1e6)
 
 
 def test_separable_sectors_follow_the_hand_known_boundaries():
@@ -179,3 +186,155 @@ def test_sweep_path_reaches_the_cold_fit_optima():
     for entry in result.path[:-1]:
         cold = fit_logistic(Xn[:400], y[:400], 4, entry["C"], dtype=torch.float64, tol=1e-10)
         assert entry["objective"] == pytest.approx(cold.objective, rel=1e-5)
+
+
+def weak_problem(seed, n, d, k, signal):
+    """Overlapping classes (no C separates them), like real FER features."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)).astype(np.float32)
+    W = rng.normal(size=(k, d)) * signal
+    return X, (X @ W.T + rng.gumbel(size=(n, k))).argmax(axis=1)
+
+
+_THREADS_SCRIPT = textwrap.dedent(
+    """
+    import sys
+
+    import numpy as np
+    import torch
+
+    torch.set_num_threads(int(sys.argv[1]))
+    import fer_bench.probes.logistic_solver as solver
+    from fer_bench.probes.linear import linear_probe
+
+    # every row-parallel operation on all threads, also on problems this small
+    solver._PARALLEL_PRODUCT = solver._PARALLEL_ELEMENTS = 0
+
+    data, out = np.load(sys.argv[2]), {}
+    for name in ("multi", "binary"):
+        Xtr, ytr, Xva, yva, Xte = (data[f"{name}_{part}"]
+                                   for part in ("Xtr", "ytr", "Xva", "yva", "Xte"))
+        r = linear_probe(Xtr, ytr, Xva, yva, Xte, int(ytr.max()) + 1, Cs=data[f"{name}_Cs"])
+        out[f"{name}_C"] = r.best_C
+        out[f"{name}_curve"] = [r.val_curve[c] for c in sorted(r.val_curve)]
+        out[f"{name}_iters"] = [e["n_iter"] for e in r.path]
+        out[f"{name}_pred"], out[f"{name}_proba"] = r.test_pred, r.test_proba
+        out[f"{name}_coef"], out[f"{name}_intercept"] = r.model.coef, r.model.intercept
+    np.savez(sys.argv[3], **out)
+    """
+)
+
+
+def test_probe_is_identical_with_one_and_two_threads(tmp_path):
+    # Multi-threaded reductions (a BLAS product summed over samples, torch's sums to one
+    # number) add their terms in an order set by the thread count; a weakly regularised fit
+    # amplifies those last-bit differences into a different C or different predictions.
+    # Each thread count runs in a process of its own (BLAS pools read OMP_NUM_THREADS at
+    # start); the multinomial problem's shape is one where MKL splits R^T X between threads,
+    # the binary one has enough rows for element-wise ops to be split between threads.
+    problems = {"multi": weak_problem(0, 3000, 64, 7, 0.3), "binary": weak_problem(1, 48000, 8, 2, 0.3)}
+    arrays = {"multi_Cs": DEFAULT_CS[::2], "binary_Cs": DEFAULT_CS[::2]}  # 1e-3 .. 1e6
+    for name, (X, y) in problems.items():
+        n = len(X)
+        cut = (int(0.7 * n), int(0.85 * n))
+        arrays.update({f"{name}_Xtr": X[: cut[0]], f"{name}_ytr": y[: cut[0]],
+                       f"{name}_Xva": X[cut[0] : cut[1]], f"{name}_yva": y[cut[0] : cut[1]],
+                       f"{name}_Xte": X[cut[1] :]})
+    np.savez(tmp_path / "data.npz", **arrays)
+    results = []
+    for threads in (1, 2):
+        env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+        out = tmp_path / f"threads{threads}.npz"
+        subprocess.run([sys.executable, "-c", _THREADS_SCRIPT, str(threads),
+                        str(tmp_path / "data.npz"), str(out)], check=True, env=env, timeout=600)
+        results.append(np.load(out))
+    one, two = results
+    assert sorted(one.files) == sorted(two.files)
+    # bit for bit: C, validation curve, iterations, predictions, probabilities, model
+    different = [key for key in sorted(one.files) if not np.array_equal(one[key], two[key])]
+    assert not different, f"differ between 1 and 2 threads: {different}"
+
+
+def test_select_C_takes_the_smallest_C_within_the_tolerance_of_the_best():
+    curve = {0.1: 0.40, 1.0: 0.452, 10.0: 0.459, 100.0: 0.461, 1000.0: 0.457}
+    assert select_C(curve, 0.0) == 100.0
+    assert select_C(curve, 0.005) == 10.0  # 0.459 >= 0.461 - 0.005 > 0.452
+    assert select_C(curve, 0.01) == 1.0
+    assert select_C({1.0: 0.5, 10.0: 0.5}, 0.0) == 1.0  # exact ties: the smaller C
+    assert DEFAULT_SELECT_TOLERANCE == 0.005
+    with pytest.raises(ValueError, match="tolerance"):
+        select_C(curve, -0.1)
+
+
+def test_probe_applies_and_reports_the_selection_rule():
+    X, y = weak_problem(8, 900, 24, 4, 0.4)
+    result = linear_probe(X[:600], y[:600], X[600:750], y[600:750], X[750:], 4, Cs=DEFAULT_CS[::2],
+                          select_tolerance=0.02)
+    assert result.best_C == select_C(result.val_curve, 0.02)
+    selection = result.selection()
+    assert selection["tolerance"] == 0.02 and selection["metric"] == "mean_class_accuracy"
+    assert selection["best_score"] == max(result.val_curve.values())
+    assert selection["grid"] == [DEFAULT_CS[0], DEFAULT_CS[-1]]
+    assert "smallest C" in selection["rule"]
+
+
+def test_a_choice_at_an_end_of_the_grid_is_flagged():
+    X, y = weak_problem(8, 900, 24, 4, 0.4)  # validation curve: 0.25 at C=1e-3, flat from C=0.1
+    split = (X[:600], y[:600], X[600:750], y[600:750], X[750:], 4)
+    top = linear_probe(*split, Cs=(1e-3, 1e-2))
+    assert top.best_C == 1e-2 and top.grid_edge == "largest"
+    assert top.selection()["grid_edge"] == "largest"
+    inside = linear_probe(*split, Cs=DEFAULT_CS[::2])
+    assert inside.best_C not in (DEFAULT_CS[0], DEFAULT_CS[-1]) and inside.grid_edge is None
+    X_train, y_train = sector_points([0, 120, 240], 40, 2)  # separable: every C scores 1.0
+    X_val, y_val = sector_points([0, 120, 240], 39, 6)
+    bottom = linear_probe(X_train, y_train, X_val, y_val, X_val, 3, Cs=(1e-3, 1e-2))
+    assert bottom.best_C == 1e-3 and bottom.grid_edge == "smallest"
+    # a one-point grid has no edge to warn about
+    assert linear_probe(X_train, y_train, X_val, y_val, X_val, 3, Cs=(1.0,)).grid_edge is None
+
+
+def test_sweep_stops_two_decades_past_the_peak_without_changing_the_choice():
+    X, y = weak_problem(11, 500, 200, 4, 0.3)  # 200 dims, 300 rows: overfits at large C
+    split = (X[:300], y[:300], X[300:], y[300:], X[300:], 4)
+    early = linear_probe(*split)
+    full = linear_probe(*split, sweep_patience=None)
+    assert early.stopped_early and not full.stopped_early
+    assert len(full.val_curve) == len(DEFAULT_CS) > len(early.val_curve)
+    swept = sorted(early.val_curve)
+    assert swept == list(DEFAULT_CS[: len(swept)])
+    assert all(early.val_curve[c] == full.val_curve[c] for c in swept)  # same fits
+    assert all(early.val_curve[c] < max(early.val_curve.values()) - DEFAULT_SELECT_TOLERANCE
+               for c in swept[-4:])  # two decades below the tie band
+    assert early.best_C == full.best_C and early.grid_edge is None
+    np.testing.assert_array_equal(early.test_pred, full.test_pred)
+    assert early.selection()["swept"] == [swept[0], swept[-1]]
+    assert early.selection()["grid"] == [DEFAULT_CS[0], DEFAULT_CS[-1]]
+    assert early.selection()["stopped_early"]
+
+
+@pytest.mark.parametrize("shape", [(7, 500, 16, 4, 1.0), (3, 3000, 128, 7, 0.15)])
+def test_every_fit_of_the_sweep_is_at_the_optimum(shape):
+    # Warm starts extrapolated along the path must still end at each C's optimum, also at
+    # the top of the grid, where the penalty is weakest and the objective flattest. The
+    # former stopping rule (relative decrease of the objective) ended 1-2 iterations after
+    # the extrapolated start there: 4% off the optimum's weights on the first problem by
+    # C = 1e4, and up to 5 predictions of the second differed from the optimum's.
+    X, y = weak_problem(*shape)
+    k = shape[3]
+    n_train = int(0.8 * len(X))
+    result = linear_probe(X[:n_train], y[:n_train], X[n_train:], y[n_train:], X[:5], k)
+    Xn = X / np.linalg.norm(X, axis=1, keepdims=True)
+    reference = None
+    for C, model in sorted(result.sweep_models.items()):
+        reference = fit_logistic(Xn[:n_train], y[:n_train], k, C, init=reference, dtype=torch.float64,
+                                 tol=1e-9, max_iter=20_000)
+        assert model.converged and model.stop in ("tol", "precision"), C
+        # Up to 1e4 within 0.5% of the optimum's largest weight; beyond, the penalty per
+        # sample nears float32's resolution of the loss and 1% is what float32 resolves.
+        bound = 5e-3 if C <= 1e4 else 1e-2
+        scale = max(1.0, np.abs(reference.coef).max())
+        assert np.abs(model.coef - reference.coef).max() <= bound * scale, C
+        assert np.sum(model.predict(Xn) != reference.predict(Xn)) <= 2, C
+    assert [e["C"] for e in result.path[:-1]] == sorted(result.sweep_models)
+    assert all(e["stop"] in ("tol", "precision") and e["grad_max"] >= 0 for e in result.path)

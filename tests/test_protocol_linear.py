@@ -114,3 +114,17 @@ def test_class_set_option_restricts_rows(official):
     assert record.details["sample_sizes"] == {"train": 30, "val": 9, "test": 12}
     assert record.dropped_labels["official/test"] == {"disgust": 4, "fear": 4, "neutral": 4,
                                                       "surprise": 4}
+
+
+def test_record_states_the_selection_rule_and_flags_a_choice_at_the_grid_edge(official):
+    ctx = context(official=official)
+    # separable blobs: every C scores 1.0 on validation, so the tie rule takes the smallest
+    protocol = get_protocol("linear", Cs=CS)
+    record, _ = protocol.run_task(ctx, protocol.tasks(["official"])[0])
+    (run,) = record.per_seed
+    selection = run["details"]["selection"]
+    assert selection["rule"].startswith("smallest C") and selection["tolerance"] == 0.005
+    assert selection["grid"] == [min(CS), max(CS)] and selection["iteration_limit_hit"] == []
+    assert record.hyperparameters == {"C": [min(CS)]}
+    assert selection["grid_edge"] == "smallest" and record.details["C_at_grid_edge"] == ["smallest"]
+    assert get_protocol("linear").version == 2  # records of the former rules stay apart

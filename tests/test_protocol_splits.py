@@ -84,14 +84,29 @@ def test_cross_dataset_target_never_reads_its_train_split():
     assert sorted(store.calls) == [("a", ("train",)), ("a", ("val",)), ("b", ("test",))]
 
 
-def test_a_lab_target_is_scored_on_the_same_held_out_subjects_in_every_cell(lab):
+def test_a_cross_dataset_target_without_a_test_split_is_scored_on_all_its_rows(lab):
+    # The probe never saw the target dataset, so a target without an official test split
+    # has nothing to hold out: every labelled row is scored (a subject hold-out would keep a
+    # fifth of them, e.g. 3 of CK+48's 54 contempt faces). Its own diagonal cell, where the
+    # probe is fitted on it, and linear / knn on it keep the subject hold-out.
     wild = blob_dataset("wild", BASIC7, {"train": 5, "val": 1, "test": 2})
-    ctx, _ = context(lab=lab, wild=wild)
+    ctx, store = context(lab=lab, wild=wild)
     protocol = get_protocol("cross-dataset", Cs=(1.0,))
     scored = {}
     for task in protocol.tasks(["lab", "wild"]):
         record, predictions = protocol.run_task(ctx, task)
-        scored[task.target] = (record.details["test_origin"], set(predictions["id"]))
+        scored[task.target] = (record, set(predictions["id"]))
+    labelled = set(lab.manifest.query("label != ''")["id"])
     held = set(dataset_parts(ctx, "lab", BASIC7, 0.2).test.ids)
-    assert scored["lab__to__lab"] == scored["wild__to__lab"] == ("subject-holdout", held)
-    assert scored["lab__to__wild"][0] == "official"
+    record, ids = scored["wild__to__lab"]
+    assert record.details["test_origin"] == "all-rows" and ids == labelled and len(ids) == 70
+    assert record.details["sample_sizes"]["test"] == 70
+    assert record.class_counts["lab/all-rows"] == dict.fromkeys(BASIC7, 10)
+    assert record.dropped_labels["lab/all-rows"] == {"": 20}  # unlabelled rows, counted
+    assert {d.name: d.role for d in record.datasets} == {"wild": "source", "lab": "target"}
+    record, ids = scored["lab__to__lab"]
+    assert record.details["test_origin"] == "subject-holdout" and ids == held and len(ids) == 14
+    assert scored["lab__to__wild"][0].details["test_origin"] == "official"
+    assert store.calls.count(("lab", ("train",))) == 1  # lab's one split, read once
+    assert get_protocol("cross-dataset").version == 2
+

@@ -95,8 +95,8 @@ def test_records_newer_than_this_fer_bench_are_refused(tmp_path):
 @pytest.mark.parametrize("text, message", [("{not json", "not a readable JSON"),
                                            ("[1, 2]", "expected a JSON object"),
                                            ('{"target": "x"}', "schema_version"),
-                                           ('{"schema_version": 1, "target": "x"}',
-                                            "does not match")])
+                                           (f'{{"schema_version": {SCHEMA_VERSION}, '
+                                            '"target": "x"}', "does not match")])
 def test_bad_files_raise_an_error_naming_the_file(tmp_path, text, message):
     path = tmp_path / "broken.json"
     path.write_text(text)
@@ -107,3 +107,17 @@ def test_bad_files_raise_an_error_naming_the_file(tmp_path, text, message):
 
 def test_predictions_path_replaces_the_json_suffix():
     assert predictions_path("a/b/x.json") == Path("a/b/x.predictions.csv.gz")
+
+
+def test_schema_version_1_record_loads_with_unknown_data_digests(tmp_path):
+    raw = make_record().to_dict()
+    raw["schema_version"] = 1
+    for ref in raw["datasets"]:
+        del ref["content_digest"], ref["labels_digest"]
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(raw))
+    record = read_record(path)
+    assert record.schema_version == SCHEMA_VERSION >= 2
+    digests = [(d.content_digest, d.labels_digest) for d in record.datasets]
+    assert digests == [("unknown", "unknown")]
+    assert record.datasets[0].manifest_digest == "d" * 64

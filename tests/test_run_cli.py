@@ -2,11 +2,15 @@
 ``leaderboard`` and ``plot`` on what it wrote."""
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 from click.testing import CliRunner
 
+from datasets_fixtures import make_ferplus_folders, write_image
 from fer_bench.cli import main
-from fer_bench.records import load_records
+from fer_bench.protocols.base import get_protocol
+from fer_bench.records import find_record_files, load_records, read_record
 
 WILD, LAB = "synth-wild:n=100,size=32", "synth-lab:n=112,size=32"
 # One C keeps the probe quick; the sweep itself is tested with the probe.
@@ -55,10 +59,11 @@ def test_run_then_rerun_then_leaderboard_and_plots(tmp_path):
 
     plots = invoke("plot", "--results-dir", tmp_path / "records", "--out", tmp_path / "plots")
     names = sorted(p.name for p in (tmp_path / "plots").iterdir())
-    assert {"bars_knn-v1.png", "bars_linear-v1.png",
-            "cross_pixels@grey24_cross-dataset-v1.png"} <= set(names)
+    v = {name: f"{name}-v{get_protocol(name).version}" for name in ("linear", "knn", "cross-dataset")}
+    assert {f"bars_{v['knn']}.png", f"bars_{v['linear']}.png",
+            f"cross_pixels@grey24_{v['cross-dataset']}.png"} <= set(names)
     # fer_bench.plots_extra: recall heatmap and confusion grid per protocol and dataset
-    assert {f"{kind}_{p}-v1_{ds}.png" for kind in ("recall", "confusion")
+    assert {f"{kind}_{v[p]}_{ds}.png" for kind in ("recall", "confusion")
             for p in ("linear", "knn") for ds in ("synth-wild_n=100_size=32",
                                                    "synth-lab_n=112_size=32")} <= set(names)
     assert plots.count("wrote") == len(names)
@@ -69,3 +74,49 @@ def test_bad_weights_option_is_a_usage_error(tmp_path):
                                        "--weights", "pixels", "--results-dir", str(tmp_path)])
     assert result.exit_code == 2 and "expected ENCODER=PATH" in result.output
     assert not any(tmp_path.iterdir())
+
+
+NEUTRAL, HAPPY = [10] + [0] * 9, [0, 10] + [0] * 8
+
+
+def ferplus_copy(root, test_votes):
+    train = [NEUTRAL, HAPPY] * 6
+    return make_ferplus_folders(root / "ferplus", {"FER2013Train": train,
+                                                   "FER2013Valid": [NEUTRAL, HAPPY],
+                                                   "FER2013Test": test_votes})
+
+
+def test_relabelled_data_or_another_data_root_is_recomputed_not_kept(tmp_path):
+    test_votes = [NEUTRAL, HAPPY] * 3
+    ferplus_copy(tmp_path / "a", test_votes)
+    ferplus_copy(tmp_path / "b", [HAPPY, NEUTRAL] * 3)          # same images, other labels
+    args = ["run", "--encoder", "pixels", "--protocol", "knn", "--dataset", "ferplus",
+            "--results-dir", tmp_path / "records", "--cache-dir", tmp_path / "cache",
+            "--seed", 0, "--device", "cpu", "--quiet", "--data-root"]
+    assert "1 record(s) computed" in invoke(*args, tmp_path / "a")
+    assert "0 record(s) computed, 1 kept" in invoke(*args, tmp_path / "a")
+    assert "1 record(s) computed" in invoke(*args, tmp_path / "b")
+    assert "0 record(s) computed, 1 kept" in invoke(*args, tmp_path / "b")
+    ferplus_copy(tmp_path / "b", [NEUTRAL] * 6)                 # relabel test images in place
+    assert "1 record(s) computed" in invoke(*args, tmp_path / "b")
+
+
+def test_folder_datasets_get_records_of_their_own_without_the_path(tmp_path):
+    for folder in ("x y", "x_y"):
+        for split in ("train", "test"):
+            for i, expression in enumerate(("happy", "sad") * 3):
+                write_image(tmp_path / folder / split / expression / f"{split}{i}.png", i)
+    invoke("run", "--encoder", "pixels", "--protocol", "knn",
+           "--dataset", f"folder:{tmp_path / 'x y'}",
+           "--dataset", f"folder:{tmp_path / 'x_y'}:face_crop=none,subject_regex=^(\\w+?)\\d",
+           "--results-dir", tmp_path / "records", "--cache-dir", tmp_path / "cache",
+           "--seed", 0, "--device", "cpu", "--quiet")
+    files = find_record_files(tmp_path / "records")
+    assert len(files) == 2
+    targets = sorted((read_record(f).target for f in files), key=lambda t: ":" in t)
+    assert re.fullmatch(r"folder-x_y-[0-9a-f]{8}", targets[0]), targets
+    assert re.fullmatch(r"folder-x_y-[0-9a-f]{8}:face_crop=none,subject_regex=\^\(\\w\+\?\)\\d",
+                        targets[1]), targets
+    assert targets[0] != targets[1].split(":")[0]
+    for f in files:
+        assert str(tmp_path) not in f.read_text() and "x y" not in f.read_text()

@@ -58,6 +58,7 @@ def test_missing_recomputes_stale_and_unreadable_records(tmp_path, datasets):
 @pytest.mark.parametrize("change, reason", [
     (lambda: {"seeds": (3,)}, "seeds"),
     (lambda: {"encoder": NeverBuilt(digest="other")}, "other weights"),
+    (lambda: {"encoder": NeverBuilt(layer="other")}, "another encoder layer"),
     (lambda: {"protocols": (get_protocol("knn", k=3),)}, "another protocol config"),
 ])
 def test_never_keeps_stale_records_and_says_why(tmp_path, datasets, change, reason):
@@ -110,3 +111,61 @@ def test_pairs_without_enough_shared_classes_are_reported_not_applicable(tmp_pat
     assert [(e.target, e.status) for e in entries] == [("a__to__c", "not-applicable"),
                                                        ("c__to__a", "not-applicable")]
     assert "share 1 class" in entries[0].note and not any(tmp_path.iterdir())
+
+
+def test_missing_notices_relabelled_rows(tmp_path, datasets):
+    first = run(tmp_path, datasets)
+    relabelled = blob_dataset("b", BASIC7, {"train": 4, "val": 1, "test": 2}, seed=1)
+    labels = relabelled.manifest["label"]
+    relabelled.manifest["label"] = labels.where(labels != "anger", "disgust").where(
+        labels != "disgust", "anger")                  # swap two classes, same rows and files
+    datasets["b"] = relabelled
+    entries = run(tmp_path, datasets, overwrite="never", store=RefusingStore())
+    assert statuses(entries) == {"a": "kept", "b": "kept-stale"}
+    assert "labels" in entries[1].note and "b" in entries[1].note
+    assert first[1].path.exists()
+
+
+def _with_files(ds, root):
+    """The blob dataset ``ds`` with a real file behind every row."""
+    for path in ds.manifest["path"]:
+        (root / path).write_bytes(path.encode())
+    ds.root = root
+    return ds
+
+
+def test_missing_notices_images_whose_bytes_changed(tmp_path, datasets):
+    (tmp_path / "img").mkdir()
+    datasets["b"] = _with_files(datasets["b"], tmp_path / "img")
+    run(tmp_path / "out", datasets)
+    (tmp_path / "img" / datasets["b"].manifest.at[3, "path"]).write_bytes(b"other pixels")
+    entries = run(tmp_path / "out", datasets, overwrite="never", store=RefusingStore())
+    assert statuses(entries) == {"a": "kept", "b": "kept-stale"}
+    assert "images of b changed" in entries[1].note
+
+
+def test_records_written_before_data_digests_are_stale_and_say_so(tmp_path, datasets):
+    first = run(tmp_path, datasets)
+    raw = json.loads(first[0].path.read_text())
+    raw["schema_version"] = 1
+    for ref in raw["datasets"]:
+        del ref["content_digest"], ref["labels_digest"]
+    first[0].path.write_text(json.dumps(raw))
+    entries = run(tmp_path, datasets, overwrite="never", store=RefusingStore())
+    assert statuses(entries) == {"a": "kept-stale", "b": "kept"}
+    assert "schema" in entries[0].note and "image" in entries[0].note
+
+
+def test_two_datasets_whose_names_share_a_file_name_are_refused(tmp_path, datasets):
+    clash = {"x y": datasets["a"], "x_y": datasets["b"]}
+    with pytest.raises(ValueError, match="same record file"):
+        run_benchmark([NeverBuilt()], ["knn"], ["x y", "x_y"], results_dir=tmp_path,
+                      store=ArrayStore(), load=clash.__getitem__, progress=False, seeds=(0,),
+                      device="cpu")
+    assert not any(tmp_path.iterdir())
+    run_benchmark([NeverBuilt()], ["knn"], ["x y"], results_dir=tmp_path, store=ArrayStore(),
+                  load=clash.__getitem__, progress=False, seeds=(0,), device="cpu")
+    with pytest.raises(ValueError, match="holds the record of 'x y'"):
+        run_benchmark([NeverBuilt()], ["knn"], ["x_y"], results_dir=tmp_path,
+                      store=ArrayStore(), load=clash.__getitem__, progress=False,
+                      seeds=(0,), device="cpu", overwrite="always")

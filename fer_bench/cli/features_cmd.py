@@ -6,6 +6,8 @@ import os
 
 import click
 
+from fer_bench.cli.errors import SuggestingGroup
+
 cache_dir_option = click.option(
     "--cache-dir", type=click.Path(file_okay=False), default=None,
     help="Cache folder (features live in <cache-dir>/features). Default: $FER_BENCH_CACHE, "
@@ -36,7 +38,7 @@ def _device(device: str, distributed: bool) -> str:
               help="Dataset name or NAME:key=value,... (fer-bench datasets list).")
 @click.option("--split", "splits", multiple=True,
               help="Split(s) to extract, one store entry each. Default: every split.")
-@click.option("--data-root", type=click.Path(file_okay=False), default=None,
+@click.option("--data-root", type=click.Path(exists=True, file_okay=False), default=None,
               help="Folder holding the datasets (default: $FER_BENCH_DATA).")
 @cache_dir_option
 @click.option("--batch-size", default=64, show_default=True, type=click.IntRange(min=1))
@@ -52,28 +54,36 @@ def extract_command(encoder_spec, weights, dataset_spec, splits, data_root, cach
 
     A cached entry is validated and reused without loading the encoder's weights.
     """
-    from fer_bench.datasets.base import DatasetError
+    from fer_bench.cli.errors import (check_device, check_encoder_spec, check_weights_path,
+                                      resolved_cache_dir, suggest)
     from fer_bench.datasets.registry import load_dataset
-    from fer_bench.encoder_registry import EncoderNotFound, get_encoder
-    from fer_bench.images.decode import ImageDecodeError
+    from fer_bench.encoder_registry import get_encoder
 
-    store = _store(cache_dir)
+    # The command line first (exit code 2), then the work; other errors are mapped by
+    # fer_bench.cli.errors (bad data, weights or images: exit code 1).
+    check_encoder_spec(encoder_spec)
+    if weights is not None:
+        weights = str(check_weights_path(weights))
+    check_device(device)
+    store = _store(resolved_cache_dir(cache_dir))
     if distributed and "WORLD_SIZE" not in os.environ:
         click.echo("--distributed outside torchrun (no WORLD_SIZE): extracting in this process",
                    err=True)
         distributed = False
     rank0 = int(os.environ.get("RANK", "0")) == 0 or not distributed
-    try:
-        encoder = get_encoder(encoder_spec, weights=weights, device=_device(device, distributed))
-        dataset = load_dataset(dataset_spec, root=data_root)
-        with contextlib.ExitStack() as stack:
-            if distributed:  # one process group for all splits
-                from fer_bench.features.distributed import process_group
-                stack.enter_context(process_group(encoder.device))
-            _extract_splits(store, encoder, dataset, splits or dataset.splits, batch_size,
-                            workers, distributed, rank0)
-    except (EncoderNotFound, DatasetError, ImageDecodeError, FloatingPointError) as e:
-        raise click.ClickException(str(e)) from e
+    encoder = get_encoder(encoder_spec, weights=weights, device=_device(device, distributed))
+    dataset = load_dataset(dataset_spec, root=data_root)
+    for split in splits:
+        if split not in dataset.splits:
+            raise click.BadParameter(f"{dataset.name} has no split {split!r}"
+                                     f"{suggest(split, dataset.splits)}; it has "
+                                     f"{', '.join(dataset.splits)}", param_hint="--split")
+    with contextlib.ExitStack() as stack:
+        if distributed:  # one process group for all splits
+            from fer_bench.features.distributed import process_group
+            stack.enter_context(process_group(encoder.device))
+        _extract_splits(store, encoder, dataset, splits or dataset.splits, batch_size,
+                        workers, distributed, rank0)
     if rank0:
         click.echo(f"encoder weights loaded: {'yes' if encoder.loaded else 'no'}")
 
@@ -105,7 +115,7 @@ def _describe(feats, cached: bool) -> str:
     return f"{len(feats)} x {feats.dim}  {how}  key {feats.key[:12]}"
 
 
-@click.group("cache")
+@click.group("cache", cls=SuggestingGroup)
 def cache_group() -> None:
     """The feature store: list, verify and clear cached features."""
 

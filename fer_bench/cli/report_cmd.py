@@ -5,24 +5,26 @@ from pathlib import Path
 
 import click
 
+from fer_bench.cli.run_cmd import _scan, metric_option, out_option, results_option, strict_option
+
 
 @click.command("report")
-@click.option("--results-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              default="fer-bench-results", show_default=True, help="Folder of result records.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder for index.html, index.md, the plots and the leaderboard files.")
-@click.option("--metric", default="mean_class_accuracy", show_default=True,
-              type=click.Choice(["mean_class_accuracy", "accuracy", "macro_f1"]),
-              help="Metric of the tables and plots.")
+@results_option
+@out_option
+@metric_option
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Feature cache the embedding maps read (else FER_BENCH_CACHE or "
                    "~/.cache/fer-bench).")
-def report_command(results_dir, out, metric, cache_dir):
-    """One static HTML page (and markdown) with the leaderboard, flags and every plot."""
+@strict_option
+def report_command(results_dir, out, metric, cache_dir, strict):
+    """One static HTML page (and markdown) with the leaderboard, flags and every plot
+    (index.html, index.md, the PNGs and the leaderboard files in --out)."""
     from fer_bench.paths import cache_dir as resolve_cache
     from fer_bench.report import build_report
 
-    files = build_report(results_dir, out, metric, resolve_cache(cache_dir) / "features")
+    records = _scan(results_dir, strict)
+    files = build_report(results_dir, out, metric, resolve_cache(cache_dir) / "features",
+                         records)
     click.echo(f"wrote {files.html} and {files.markdown} with {len(files.plots)} plot(s)")
 
 

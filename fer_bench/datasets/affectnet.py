@@ -24,7 +24,7 @@ from fer_bench.datasets.base import Dataset, DatasetError
 from fer_bench.datasets.cards import DatasetCard, register_card
 from fer_bench.datasets.label_maps import AFFECTNET, AFFECTNET_DROPPED, CLASSES
 from fer_bench.datasets.options import as_float, choice, no_unknown_options
-from fer_bench.datasets.policy import BadData, first_existing
+from fer_bench.datasets.policy import BadData, first_existing, require_rows
 from fer_bench.datasets.registry import register_dataset
 
 LAYOUT = """\
@@ -65,10 +65,14 @@ def _csv_release(root: Path, classes: tuple, bad: BadData, dropped: Counter):
     for file_name, split in CSV_SPLITS.items():
         csv = first_existing([root / file_name, root / "Manually_Annotated_file_lists" / file_name],
                              "affectnet", LAYOUT)
-        frame = pd.read_csv(csv, dtype=str, keep_default_na=False)
+        try:
+            frame = pd.read_csv(csv, dtype=str, keep_default_na=False)
+        except pd.errors.EmptyDataError:
+            frame = pd.DataFrame(columns=list(CSV_COLUMNS))
         missing = [c for c in CSV_COLUMNS if c not in frame.columns]
         if missing:
             raise DatasetError(f"affectnet: {csv} lacks columns {missing}; expected layout:\n{LAYOUT}")
+        require_rows(len(frame), csv, "affectnet", split, LAYOUT)
         numbers = frame[list(CSV_COLUMNS[1:])].apply(pd.to_numeric, errors="coerce").to_numpy()
         for i, rel in enumerate(frame["subDirectory_filePath"]):
             at = f"{csv}:{i + 2}"
@@ -94,7 +98,10 @@ def _npy_release(root: Path, classes: tuple, bad: BadData, dropped: Counter):
         first_existing([images], "affectnet", LAYOUT)
         first_existing([annotations], "affectnet", LAYOUT)
         names = set(p.name for p in annotations.iterdir())
-        for image in sorted(images.iterdir(), key=lambda p: p.name):
+        listed = sorted(images.iterdir(), key=lambda p: p.name)
+        require_rows(sum(p.suffix.lower() in (".jpg", ".jpeg", ".png") for p in listed), images,
+                     "affectnet", split, LAYOUT)
+        for image in listed:
             if image.suffix.lower() not in (".jpg", ".jpeg", ".png"):
                 continue
             label_file = f"{image.stem}_exp.npy"

@@ -14,7 +14,8 @@ import pandas as pd
 
 from fer_bench.datasets.base import Dataset, DatasetError
 from fer_bench.datasets.policy import BadData
-from fer_bench.datasets.validation import drop_duplicate_ids, drop_faceless, drop_missing_files
+from fer_bench.datasets.validation import (drop_duplicate_ids, drop_escaping_paths,
+                                           drop_faceless, drop_missing_files)
 
 
 def assemble(name: str, root: Path, classes: tuple[str, ...], rows: pd.DataFrame | list[dict],
@@ -32,6 +33,8 @@ def assemble(name: str, root: Path, classes: tuple[str, ...], rows: pd.DataFrame
                            f"{layout}")
     for column in ("id", "path", "label", "split", "subject"):
         manifest[column] = manifest[column].astype(str)
+    keep = drop_escaping_paths(manifest, where, bad)
+    manifest, where = manifest[keep].reset_index(drop=True), where[keep].reset_index(drop=True)
     keep = drop_duplicate_ids(manifest, where, bad)
     manifest, where = manifest[keep].reset_index(drop=True), where[keep].reset_index(drop=True)
     if check_files:

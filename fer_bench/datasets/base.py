@@ -9,14 +9,23 @@ pixels), ``sequence`` and ``frame`` (video datasets), ``coarse``, ``intensity``,
 ``au_*`` (AU intensities), ``soft_*`` (label distributions), ``yaw/pitch/roll``,
 ``preset``. Adapters may add other columns; nothing downstream requires them.
 
-Labels are applied after feature extraction, so :meth:`Dataset.manifest_digest` covers
-only what changes the pixels an encoder sees (ids, paths, boxes, crop settings,
-reader facts such as a generator version), never labels.
+Three digests say what a dataset is, each for its own user:
+
+- :meth:`Dataset.manifest_digest`: which rows, in which order, read how (ids, paths,
+  boxes, crop settings, reader facts such as a generator version);
+- :meth:`Dataset.content_digest`: the bytes of the files the pixels come from (a sha256
+  per file, remembered by :mod:`fer_bench.datasets.file_digests`);
+- :meth:`Dataset.labels_digest`: everything else a protocol reads (every manifest column:
+  labels, splits, subjects, ...; the declared classes; whether val is official).
+
+The feature key takes the first two and never the third: labels are applied after
+extraction, so a label fix keeps the features. Result records keep all three.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,12 +33,20 @@ import numpy as np
 import pandas as pd
 import torch
 
+from fer_bench.datasets.file_digests import file_digests
+
 REQUIRED_COLUMNS = ("id", "path", "label", "split", "subject")
 BOX_COLUMNS = ("box_x", "box_y", "box_w", "box_h")
 
 
 class DatasetError(ValueError):
     """Bad dataset input: the message names the file and what was expected."""
+
+
+class DatasetSpecError(DatasetError):
+    """A dataset spec that names no dataset, breaks the spec grammar, or gives an unknown
+    option or a bad option value: a mistake on the command line, found before any file
+    is read."""
 
 
 @dataclass
@@ -120,3 +137,25 @@ class Dataset:
     def pixel_identity(self) -> dict:
         """Extra facts that change pixels (e.g. generator version); subclasses extend."""
         return {}
+
+    def pixel_files(self) -> np.ndarray:
+        """The file each row's pixels come from, in row order (str). Subclasses whose
+        pixels live elsewhere (rows of one CSV) override this."""
+        return (str(self.root) + os.sep + self.manifest["path"].astype(str)).to_numpy(object)
+
+    def content_digest(self) -> str:
+        """sha256 over the sha256 of every row's pixel file ("missing" for an absent one),
+        in row order. Each file version is read once (a digest index in the cache); an
+        unchanged file costs a ``stat``."""
+        return hashlib.sha256("\n".join(file_digests(self.pixel_files())).encode()).hexdigest()
+
+    def labels_digest(self) -> str:
+        """sha256 over every manifest column (labels, splits, subjects, soft labels, ...),
+        the declared classes and whether val is official: what a protocol reads besides
+        the pixels."""
+        columns = sorted(self.manifest.columns)
+        h = hashlib.sha256(json.dumps({"columns": columns, "classes": list(self.classes),
+                                       "official_val": bool(self.official_val)}).encode())
+        h.update(pd.util.hash_pandas_object(self.manifest[columns].astype(str), index=False)
+                 .to_numpy().tobytes())
+        return h.hexdigest()

@@ -49,7 +49,8 @@ def render_card(name: str) -> str:
     lines += [f"  {code!s:>{width}} -> {canon}" for code, canon in card.label_codes.items()]
     lines += ["", f"splits: {card.splits}", f"face crop: {card.face_crop}"]
     if card.options:
-        lines += ["", "options (NAME:key=value,...):"]
+        form = f"{entry.name}:PATH:key=value,..." if entry.takes_path else "NAME:key=value,..."
+        lines += ["", f"options ({form}):"]
         lines += [f"  {k}: {v}" for k, v in card.options.items()]
     if card.notes:
         lines += ["", card.notes]

@@ -75,6 +75,11 @@ class CsvPixelDataset(Dataset):
             raise DatasetError(f"{self.name}: path {ref!r} is not a fer2013.csv#<row> reference")
         return self.pixels.image(int(ref.rsplit("#", 1)[1]))
 
+    def pixel_files(self) -> np.ndarray:
+        if self.pixels is None:
+            return super().pixel_files()
+        return np.full(len(self), str(self.pixels.csv), dtype=object)
+
 
 def find_fer2013_csv(root: Path, name: str) -> Path:
     return first_existing([root / "fer2013.csv", root / "fer2013" / "fer2013.csv"], name, LAYOUT)

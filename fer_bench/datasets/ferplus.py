@@ -32,7 +32,7 @@ from fer_bench.datasets.cards import DatasetCard, register_card
 from fer_bench.datasets.fer2013 import CsvPixelDataset, CsvPixels, csv_rows, find_fer2013_csv, row_id
 from fer_bench.datasets.label_maps import CLASSES, FERPLUS_COLUMNS, FERPLUS_EMOTIONS
 from fer_bench.datasets.options import choice, no_unknown_options
-from fer_bench.datasets.policy import BadData, require_file
+from fer_bench.datasets.policy import BadData, require_file, require_rows
 from fer_bench.datasets.registry import register_dataset
 
 LAYOUT = """\
@@ -91,8 +91,12 @@ def _folder_rows(root: Path, bad: BadData) -> tuple[pd.DataFrame, list[str]]:
     parts, where = [], []
     for folder, split in FOLDERS.items():
         labels = require_file(root / folder / "label.csv", "ferplus", LAYOUT)
-        frame = pd.read_csv(labels, header=None, dtype=str, keep_default_na=False,
-                            names=["name", "box", *FERPLUS_COLUMNS])
+        try:
+            frame = pd.read_csv(labels, header=None, dtype=str, keep_default_na=False,
+                                names=["name", "box", *FERPLUS_COLUMNS])
+        except pd.errors.EmptyDataError:
+            frame = pd.DataFrame(columns=["name", "box", *FERPLUS_COLUMNS])
+        require_rows(len(frame), labels, "ferplus", split, LAYOUT)
         votes, valid = _votes(frame, str(labels), 1, bad)
         frame = frame.assign(split=split, path=folder + "/" + frame["name"],
                              id=frame["name"].str.replace(r"\.png$", "", regex=True))

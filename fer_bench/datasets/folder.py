@@ -1,11 +1,15 @@
-"""Generic image folders: ``<root>/<class>/*.jpg`` (``folder:/path`` on the command line).
+"""Generic image folders: ``<root>/<class>/*.jpg`` (``folder:/path`` or
+``folder:/path:key=value,...`` on the command line; grammar in
+:mod:`fer_bench.datasets.spec`).
 
 Class folder names go through the canonical vocabulary, synonyms and spacing included
 (angry, Happy, happily_surprised, HappilySurprised). When every top-level folder is a
 split name (train / val / valid / validation / test) the class folders sit one level
 lower and give the splits; otherwise all rows are "train" and protocols carve val and
 test (or use subject folds). ``subject_regex`` takes the subject from the file name:
-the named group ``subject``, else group 1, else the whole match.
+the named group ``subject``, else group 1, else the whole match. ``name`` names the
+dataset in records and the feature store; by default ``folder-<base name>-<8 hex digits
+of the resolved path>``, so two folders never share records and no path is written.
 
 The class-folder scan here is shared by the adapters of datasets laid out that way
 (CK+48, SFEW, CFEE), each with its own folder-name map.
@@ -17,11 +21,12 @@ from pathlib import Path
 from typing import Callable
 
 from fer_bench.datasets.assemble import assemble
-from fer_bench.datasets.base import Dataset, DatasetError
+from fer_bench.datasets.base import Dataset, DatasetError, DatasetSpecError
 from fer_bench.datasets.cards import DatasetCard, register_card
 from fer_bench.datasets.options import detector_crop, no_unknown_options, pop_crop_options
-from fer_bench.datasets.policy import BadData, require_dir
+from fer_bench.datasets.policy import BadData
 from fer_bench.datasets.registry import register_dataset
+from fer_bench.datasets.spec import default_path_name
 from fer_bench.vocabulary import ALL_EXPRESSIONS, canonical
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".ppm", ".pgm", ".webp")
@@ -97,26 +102,34 @@ def in_canonical_order(labels) -> tuple[str, ...]:
     return tuple(c for c in ALL_EXPRESSIONS if c in present)
 
 
-@register_dataset("folder", "any image folder <root>/<class>/*.jpg (spec folder:/path)")
-def load_folder(root: Path, subject_regex: str | None = None, name: str = "folder",
+@register_dataset("folder",
+                  "any image folder <root>/<class>/*.jpg (spec folder:PATH[:key=value,...])")
+def load_folder(root: Path, subject_regex: str | None = None, name: str | None = None,
                 on_error: str = "raise", **options) -> Dataset:
     crop = detector_crop(**{"face_crop": "none", **pop_crop_options(options)})
     no_unknown_options("folder", options)
     root = Path(root)
-    require_dir(root, name, LAYOUT)
+    name = name or default_path_name("folder", root)
+    if not root.is_dir():   # the path of the spec: a mistake on the command line
+        raise DatasetSpecError(f"{name}: missing folder {root} (the PATH of folder:PATH does "
+                               "not exist or is not a folder)")
     bad = BadData(name, on_error)
     subject_of = subject_from(subject_regex)
     rows, where = [], []
-    for split_root, split in split_roots(root):
+    roots = split_roots(root)
+    for split_root, split in roots:
         r, w = class_folder_rows(root, split_root, split, canonical_folder_name, bad, subject_of,
                                  subject_hint=str(subject_regex))
+        if not r and split_root != root:     # an empty train/ val/ test/ folder
+            raise DatasetError(f"{name}: split folder {split_root} holds no images of a known "
+                               f"class; expected layout:\n{LAYOUT}")
         rows += r
         where += w
     splits = {r["split"] for r in rows}
     if rows and "test" not in splits and splits != {"train"}:
         raise DatasetError(f"{name}: {root} has split folders {sorted(splits)} but no test/")
     return assemble(name, root, in_canonical_order(r["label"] for r in rows), rows, where, bad,
-                    layout=LAYOUT, image_family=f"folder:{root.name}", face_crop=crop,
+                    layout=LAYOUT, face_crop=crop,
                     official_val="val" in splits,
                     info={"subject_regex": subject_regex or ""})
 
@@ -132,6 +145,11 @@ register_card("folder", DatasetCard(
     face_crop="none by default; face_crop=haar for raw photos",
     terms="yours: fer-bench reads the folder where it lies and copies nothing.",
     options={"subject_regex": "regex on the file name giving the subject (e.g. ^(S\\d+)_)",
-             "name": "dataset name used in records (default folder)",
+             "name": "dataset name used in records and the feature store (default "
+                     "folder-<base name>-<8 hex digits of the resolved path>)",
              "face_crop": "none (default) or haar", "margin/align/no_face": "Haar crop settings",
-             "on_error": "raise (default) or skip: drop and count bad rows"}))
+             "on_error": "raise (default) or skip: drop and count bad rows"},
+    notes="Spec: folder:PATH or folder:PATH:key=value,... PATH ends at its first ':' after "
+          "a Windows drive (C:\\ or C:/); a folder whose path holds ':' is given through a "
+          "symlink. Options split at each ',' followed by key=, so a value may hold ',' "
+          "and ':' (subject_regex=^(?:S)(\\d{2,3})_)."))

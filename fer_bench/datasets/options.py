@@ -2,7 +2,7 @@
 as Python values from code; these coerce both and reject what is not understood."""
 from __future__ import annotations
 
-from fer_bench.datasets.base import DatasetError
+from fer_bench.datasets.base import DatasetSpecError
 from fer_bench.images.facecrop import haar_spec
 
 FACE_CROP_CHOICES = ("haar", "none")
@@ -16,27 +16,28 @@ def as_bool(value, name: str) -> bool:
         return True
     if text in ("0", "false", "no", "off"):
         return False
-    raise DatasetError(f"option {name}={value!r}: expected true or false")
+    raise DatasetSpecError(f"option {name}={value!r}: expected true or false")
 
 
 def as_int(value, name: str) -> int:
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise DatasetError(f"option {name}={value!r}: expected an integer") from None
+        raise DatasetSpecError(f"option {name}={value!r}: expected an integer") from None
 
 
 def as_float(value, name: str) -> float:
     try:
         return float(value)
     except (TypeError, ValueError):
-        raise DatasetError(f"option {name}={value!r}: expected a number") from None
+        raise DatasetSpecError(f"option {name}={value!r}: expected a number") from None
 
 
 def choice(value, name: str, choices: tuple) -> str:
     text = str(value)
     if text not in choices:
-        raise DatasetError(f"option {name}={value!r}: expected one of {', '.join(map(str, choices))}")
+        raise DatasetSpecError(f"option {name}={value!r}: expected one of "
+                               f"{', '.join(map(str, choices))}")
     return text
 
 
@@ -48,7 +49,7 @@ def detector_crop(face_crop="haar", margin=0.2, align=True, no_face="full-image"
         return haar_spec(margin=as_float(margin, "margin"), align=as_bool(align, "align"),
                          no_face=str(no_face))
     except ValueError as e:
-        raise DatasetError(f"face crop options: {e}") from None
+        raise DatasetSpecError(f"face crop options: {e}") from None
 
 
 def pop_crop_options(options: dict) -> dict:
@@ -57,6 +58,12 @@ def pop_crop_options(options: dict) -> dict:
 
 
 def no_unknown_options(dataset: str, options: dict) -> None:
+    """Refuse options the adapter did not take, naming the close ones it documents."""
     if options:
-        raise DatasetError(f"{dataset}: unknown options {sorted(options)} (see `fer-bench datasets "
-                           f"info {dataset}`)")
+        from fer_bench.datasets.registry import known_options
+        from fer_bench.suggest import did_you_mean
+        known = known_options(dataset)
+        hints = "".join(did_you_mean(key, known) for key in sorted(options))
+        listed = f"; options: {', '.join(known)}" if known else ""
+        raise DatasetSpecError(f"{dataset}: unknown options {sorted(options)}{hints}{listed} "
+                               f"(see `fer-bench datasets info {dataset}`)")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from fer_bench.datasets.base import DatasetError
+from fer_bench.datasets.base import DatasetError, DatasetSpecError
 
 ON_ERROR = ("raise", "skip")
 _EXAMPLES_KEPT = 10
@@ -22,7 +22,8 @@ class BadData:
 
     def __init__(self, dataset: str, on_error: str = "raise"):
         if on_error not in ON_ERROR:
-            raise DatasetError(f"{dataset}: on_error must be one of {ON_ERROR}, got {on_error!r}")
+            raise DatasetSpecError(f"{dataset}: on_error must be one of {ON_ERROR}, got "
+                                   f"{on_error!r}")
         self.dataset = dataset
         self.on_error = on_error
         self.counts: Counter[str] = Counter()
@@ -48,6 +49,14 @@ def require_file(path: Path, dataset: str, layout: str) -> Path:
     if not path.is_file():
         raise DatasetError(f"{dataset}: missing {path}; expected layout:\n{layout}")
     return path
+
+
+def require_rows(n_rows: int, path: Path, dataset: str, split: str, layout: str) -> None:
+    """A split's own label file (or folder) that yields no rows is an error, never a
+    silently missing split."""
+    if n_rows == 0:
+        raise DatasetError(f"{dataset}: {path} is empty (no rows); it should list the images "
+                           f"of the {split} split; expected layout:\n{layout}")
 
 
 def require_dir(path: Path, dataset: str, layout: str) -> Path:

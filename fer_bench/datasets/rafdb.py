@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fer_bench.datasets.assemble import assemble
-from fer_bench.datasets.base import Dataset
+from fer_bench.datasets.base import Dataset, DatasetError
 from fer_bench.datasets.cards import DatasetCard, register_card
 from fer_bench.datasets.label_files import label_lines, map_code
 from fer_bench.datasets.label_maps import CLASSES, RAFDB_BASIC, RAFDB_COMPOUND
@@ -50,6 +50,12 @@ def _load(root: Path, part: str, name: str, codes: dict, images: str, on_error: 
         path = f"{rel_base}/{stem}_aligned.jpg" if images == "aligned" else f"{rel_base}/{file_name}"
         rows.append({"id": stem, "path": path, "label": label, "split": split, "subject": ""})
         where.append(at)
+    for prefix, split in SPLIT_OF_PREFIX.items():
+        if not any(r["split"] == split for r in rows):
+            skipped = " that were not skipped as bad" if bad.counts else ""
+            raise DatasetError(f"{name}: {labels} lists no {prefix}_ images{skipped} (no rows "
+                               f"of the {split} split); expected lines for both train_ and "
+                               f"test_ images; expected layout:\n{LAYOUT}")
     # Original (unaligned) photos need a detector crop; aligned ones are faces already.
     face_crop = detector_crop(**crop_options) if images == "original" else None
     return assemble(name, root, CLASSES[name], rows, where, bad, layout=LAYOUT,

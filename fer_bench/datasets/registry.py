@@ -2,7 +2,9 @@
 
 A loader is ``fn(root: Path | None, **options) -> Dataset``. Generated presets need no
 root; real datasets resolve theirs from ``--data-root`` / ``FER_BENCH_DATA`` plus the
-adapter's default folder name. ``folder:/some/path`` is the generic image-folder adapter.
+adapter's default folder name. ``folder:/some/path`` is the generic image-folder adapter
+(an adapter without a default folder takes its path in the spec). The spec grammar and
+the names records use are in :mod:`fer_bench.datasets.spec`.
 """
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from fer_bench.datasets.base import Dataset, DatasetError
+from fer_bench.datasets.base import Dataset, DatasetError, DatasetSpecError
+from fer_bench.datasets.spec import DatasetSpec, parse_spec, path_spec_record_name
 from fer_bench.paths import data_root
 
 
@@ -21,6 +24,11 @@ class DatasetEntry:
     description: str
     default_folder: str | None     # folder under the data root; None = generated, no root
     generated: bool = False
+
+    @property
+    def takes_path(self) -> bool:
+        """Read from a path given in the spec (``folder:PATH``), not from the data root."""
+        return not self.generated and self.default_folder is None
 
 
 _REGISTRY: dict[str, DatasetEntry] = {}
@@ -41,6 +49,21 @@ def _import_adapters() -> None:
     import fer_bench.datasets.adapters  # noqa: F401
 
 
+def _suggest(value: str, choices) -> str:
+    from fer_bench.suggest import did_you_mean
+    return did_you_mean(value, choices)
+
+
+def known_options(name: str) -> tuple[str, ...]:
+    """The options an adapter documents on its card (``a/b`` entries split), for
+    suggestions; empty when it has no card."""
+    from fer_bench.datasets.cards import card_for
+    card = card_for(name)
+    if card is None:
+        return ()
+    return tuple(k.strip() for key in card.options for k in key.split("/") if k.strip())
+
+
 def dataset_names() -> list[str]:
     _import_adapters()
     return sorted(_REGISTRY)
@@ -50,21 +73,40 @@ def dataset_entry(name: str) -> DatasetEntry:
     _import_adapters()
     base = name.split(":", 1)[0]
     if base not in _REGISTRY:
-        raise DatasetError(f"unknown dataset {name!r}; known: {', '.join(sorted(_REGISTRY))}")
+        raise DatasetSpecError(f"unknown dataset {name!r}{_suggest(base, _REGISTRY)}; known: "
+                               f"{', '.join(sorted(_REGISTRY))}")
     return _REGISTRY[base]
 
 
-def load_dataset(spec: str, root: str | Path | None = None, **options) -> Dataset:
-    """Load a dataset by spec: ``NAME``, ``NAME:option=value,...`` or ``folder:/path``."""
+def split_spec(spec: str) -> tuple[DatasetEntry, DatasetSpec]:
+    """The registry entry of ``spec`` and the spec's parts."""
     entry = dataset_entry(spec)
-    if spec.startswith("folder:"):
-        return entry.loader(Path(spec.split(":", 1)[1]), **options)
-    if ":" in spec:
-        for kv in spec.split(":", 1)[1].split(","):
-            if "=" not in kv:
-                raise DatasetError(f"dataset spec {spec!r}: expected NAME:key=value[,key=value]")
-            k, v = kv.split("=", 1)
-            options[k.strip()] = v.strip()
+    return entry, parse_spec(spec, entry.takes_path)
+
+
+def record_name(spec: str) -> str:
+    """How records name the dataset of ``spec``: the spec itself, except for adapters
+    that take a path, whose records use ``name`` and never the path (see
+    :mod:`fer_bench.datasets.spec`). Specs that name no registered dataset (datasets
+    handed over in code) are their own name."""
+    if spec.split(":", 1)[0] not in dataset_names():
+        return spec
+    entry, parsed = split_spec(spec)
+    return path_spec_record_name(parsed) if entry.takes_path else spec
+
+
+def load_dataset(spec: str, root: str | Path | None = None, **options) -> Dataset:
+    """Load a dataset by spec (``NAME``, ``NAME:key=value,...``, ``folder:PATH``,
+    ``folder:PATH:key=value,...``); ``options`` add to the spec's own (the same key in
+    both must have the same value)."""
+    entry, parsed = split_spec(spec)
+    for key, value in parsed.options.items():
+        if key in options and str(options[key]) != value:
+            raise DatasetSpecError(f"dataset spec {spec!r} sets {key}={value} but {key}="
+                               f"{options[key]} was given too")
+    options = {**options, **parsed.options}
+    if entry.takes_path:
+        return entry.loader(Path(parsed.path).expanduser(), **options)
     if entry.generated:
         return entry.loader(None, **options)
     base = Path(root) if root is not None else data_root()

@@ -3,9 +3,11 @@
 sha256 of the canonical JSON of exactly what changes the features: the encoder (name,
 revision, weights digest, layer, dimension, sealed preprocessing), the face-crop
 settings, the dataset's manifest digest (ids, paths, boxes, pixel identity of the rows
-in order, so a split subset has its own key), the dtype and the store format. Never the
-device, batch size, worker count or labels: a GPU change or a label-map fix must not
-make earlier features invisible (torchgeo-bench's resume key hashed the device).
+in order, so a split subset has its own key), the content digest of the rows' image
+files (their bytes: an image replaced in place under the same name changes the key), the
+dtype and the store format. Never the device, batch size, worker count or labels: a GPU
+change or a label-map fix must not make earlier features invisible (torchgeo-bench's
+resume key hashed the device).
 """
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ def key_inputs(info: EncoderInfo, dataset: Dataset) -> dict:
         },
         "face_crop": dataset.face_crop,
         "manifest_digest": dataset.manifest_digest(),
+        "content_digest": dataset.content_digest(),
     }
 
 

@@ -1,12 +1,14 @@
 """Result records: the JSON files that protocols write and leaderboards/plots read."""
-from fer_bench.records.io import (find_record_files, load_records, pair_target, read_predictions,
-                                  read_record, record_path, split_pair, write_record)
+from fer_bench.records.io import (RecordScan, find_record_files, load_records, pair_target,
+                                  read_predictions, read_record, record_path, scan_records,
+                                  split_pair, write_record)
 from fer_bench.records.migrate import RecordSchemaError
 from fer_bench.records.schema import (HEADLINE_METRIC, SCHEMA_VERSION, SCORE_METRICS, DatasetRef,
                                       Flags, MetricSummary, RecordKey, ResultRecord)
 
 __all__ = [
-    "DatasetRef", "Flags", "HEADLINE_METRIC", "MetricSummary", "RecordKey", "RecordSchemaError",
-    "ResultRecord", "SCHEMA_VERSION", "SCORE_METRICS", "find_record_files", "load_records",
-    "pair_target", "read_predictions", "read_record", "record_path", "split_pair", "write_record",
+    "DatasetRef", "Flags", "HEADLINE_METRIC", "MetricSummary", "RecordKey", "RecordScan",
+    "RecordSchemaError", "ResultRecord", "SCHEMA_VERSION", "SCORE_METRICS", "find_record_files",
+    "load_records", "pair_target", "read_predictions", "read_record", "record_path",
+    "scan_records", "split_pair", "write_record",
 ]

@@ -16,6 +16,7 @@ import math
 import os
 import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -135,3 +136,29 @@ def find_record_files(results_dir: str | Path) -> list[Path]:
 
 def load_records(results_dir: str | Path) -> list[ResultRecord]:
     return [read_record(p) for p in find_record_files(results_dir)]
+
+
+@dataclass
+class RecordScan:
+    """The record files of a results folder: those that load, and those that do not
+    (truncated, edited, written by a newer fer-bench) with the reason."""
+    records: list[tuple[Path, ResultRecord]]
+    skipped: list[tuple[Path, str]]
+
+    @property
+    def n_files(self) -> int:
+        return len(self.records) + len(self.skipped)
+
+
+def scan_records(results_dir: str | Path, strict: bool = False) -> RecordScan:
+    """Load every record under ``results_dir``; an unreadable one is skipped and listed
+    (``strict``: its :class:`RecordSchemaError` is raised instead)."""
+    records, skipped = [], []
+    for path in find_record_files(results_dir):
+        try:
+            records.append((path, read_record(path)))
+        except RecordSchemaError as e:
+            if strict:
+                raise
+            skipped.append((path, str(e)))
+    return RecordScan(records, skipped)

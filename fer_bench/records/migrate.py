@@ -9,7 +9,11 @@ Schema history:
 - 0: the pre-release layout: flat ``encoder``/``revision``/``weights_digest`` strings,
   one ``dataset`` string, ``classes``, scores as ``{metric: {mean, std, values, ci95}}``,
   per-class recall as a list in class order, a top-level ``test_selected``.
-- 1: the layout of :class:`fer_bench.records.schema.ResultRecord`.
+- 1: the layout of :class:`fer_bench.records.schema.ResultRecord` without the data
+  digests below.
+- 2: every dataset entry adds ``content_digest`` (the images' bytes) and
+  ``labels_digest`` (labels, splits, subjects, class set); migrated records get
+  "unknown", which the runner treats as stale.
 """
 from __future__ import annotations
 
@@ -17,9 +21,20 @@ from typing import Any, Callable
 
 from fer_bench.records.schema import HEADLINE_METRIC, SCHEMA_VERSION
 
+UNKNOWN = "unknown"     # a field an older record did not have
+
 
 class RecordSchemaError(ValueError):
     """A record file that cannot be read as any known schema version."""
+
+
+class NewerSchemaError(RecordSchemaError):
+    """A record written by a newer fer-bench (``version`` > ``current``): readable by
+    that version only, and never to be replaced by this one's recomputation unless asked."""
+
+    def __init__(self, message: str, version: int, current: int = SCHEMA_VERSION):
+        super().__init__(message)
+        self.version, self.current = version, current
 
 
 def _v0_to_v1(old: dict[str, Any]) -> dict[str, Any]:
@@ -38,12 +53,12 @@ def _v0_to_v1(old: dict[str, Any]) -> dict[str, Any]:
     return {
         "schema_version": 1,
         "encoder": {"name": old["encoder"], "revision": old["revision"],
-                    "weights_digest": old.get("weights_digest", "unknown")},
+                    "weights_digest": old.get("weights_digest", UNKNOWN)},
         "protocol": old["protocol"],
         "protocol_version": old["protocol_version"],
         "config": old.get("config", {}),
         "target": old["dataset"],
-        "datasets": [{"name": old["dataset"], "role": "eval", "manifest_digest": "unknown",
+        "datasets": [{"name": old["dataset"], "role": "eval", "manifest_digest": UNKNOWN,
                       "image_family": old["dataset"], "split_sizes": {}}],
         "class_set": classes,
         "seeds": seeds,
@@ -66,7 +81,14 @@ def _v0_to_v1(old: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1}
+def _v1_to_v2(old: dict[str, Any]) -> dict[str, Any]:
+    datasets = [{**d, "content_digest": UNKNOWN, "labels_digest": UNKNOWN}
+                for d in old["datasets"]]
+    return {**old, "schema_version": 2, "datasets": datasets}
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1,
+                                                                      1: _v1_to_v2}
 
 
 def migrate(data: dict[str, Any], source: str = "<record>") -> dict[str, Any]:
@@ -75,8 +97,8 @@ def migrate(data: dict[str, Any], source: str = "<record>") -> dict[str, Any]:
     if not isinstance(version, int):
         raise RecordSchemaError(f"{source}: no integer 'schema_version'; not a fer-bench record")
     if version > SCHEMA_VERSION:
-        raise RecordSchemaError(f"{source}: schema_version {version} is newer than this "
-                                f"fer-bench reads ({SCHEMA_VERSION}); upgrade fer-bench")
+        raise NewerSchemaError(f"{source}: schema_version {version} is newer than this "
+                               f"fer-bench reads ({SCHEMA_VERSION}); upgrade fer-bench", version)
     while version < SCHEMA_VERSION:
         if version not in MIGRATIONS:
             raise RecordSchemaError(f"{source}: unknown schema_version {version}")

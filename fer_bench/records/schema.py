@@ -2,9 +2,10 @@
 
 A record holds everything needed to read a score without rerunning anything: which
 encoder (full metadata, weights digest), which protocol (name, version, resolved
-config), which data (manifest digests, split sizes, the exact ordered class set, rows
-dropped for lying outside it), per-seed scores with their mean, std and bootstrap
-interval, selected hyper-parameters, flags, timings and the software environment.
+config), which data (manifest, image-content and label digests, split sizes, the exact
+ordered class set, rows dropped for lying outside it), per-seed scores with their mean,
+std and bootstrap interval, selected hyper-parameters, flags, timings and the software
+environment.
 
 Scores are fractions in [0, 1]. The headline metric is mean class accuracy (balanced
 accuracy): FER test sets are imbalanced (FER2013 has 1.5% disgust, AffectNet's train set
@@ -19,7 +20,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 HEADLINE_METRIC = "mean_class_accuracy"
 SCORE_METRICS = ("mean_class_accuracy", "accuracy", "macro_f1")
 
@@ -27,12 +28,17 @@ SCORE_METRICS = ("mean_class_accuracy", "accuracy", "macro_f1")
 @dataclass(frozen=True)
 class DatasetRef:
     """One dataset a record used, in a role: "eval" (train and test on it), "source" or
-    "target" (cross-dataset)."""
-    name: str                      # the dataset spec as given, e.g. "synth-wild"
+    "target" (cross-dataset). The three digests are those of
+    :class:`fer_bench.datasets.base.Dataset`; "unknown" in records older than schema 2."""
+    name: str                      # the dataset's record name, e.g. "synth-wild",
+                                   # "ferplus:mode=probability", "folder-x-1a2b3c4d" (no path)
     role: str
-    manifest_digest: str
+    manifest_digest: str           # rows, paths, boxes, face crop, reader facts
     image_family: str
     split_sizes: dict[str, int]    # rows used per split, after the class-set filter
+    content_digest: str            # the bytes of every row's image file
+    labels_digest: str             # every manifest column (labels, splits, subjects, ...),
+                                   # declared classes, official val
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,9 @@ class Flags:
     # Datasets or image families that the encoder was pre-trained on and this record
     # trains or evaluates on (EncoderInfo.pretrained_on vs name / image_family).
     pretraining_overlap: tuple[str, ...] = ()
+    # Classes that had fewer train rows than the protocol asked for (few-shot: fewer than
+    # the shots, so the support holds all of them); tables stamp such records.
+    short_classes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,5 +123,6 @@ class ResultRecord:
                         for name, m in d["metrics"].items()}
         flags = d.get("flags") or {}
         d["flags"] = Flags(bool(flags.get("test_selected", False)),
-                           tuple(flags.get("pretraining_overlap", ())))
+                           tuple(flags.get("pretraining_overlap", ())),
+                           tuple(flags.get("short_classes", ())))
         return cls(**d)

@@ -2,13 +2,22 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
 
-from fer_bench.datasets.base import Dataset, DatasetError
+from fer_bench.datasets.base import Dataset, DatasetError, DatasetSpecError
 from fer_bench.synth.generate import MANIFEST, ensure_generated
 from fer_bench.synth.preset_config import PRESETS
+
+# Upper bounds on one preset (a typo such as n=100000000 must not fill memory and disk:
+# every face is planned in memory, then rendered to a PNG of about 2 bytes per pixel).
+# FER_BENCH_ALLOW_LARGE=1 lifts them.
+MAX_IMAGES = 100_000
+MAX_PIXELS = MAX_IMAGES * 224 * 224
+ALLOW_LARGE_ENV = "FER_BENCH_ALLOW_LARGE"
+OPTIONS = ("n", "seed", "size", "workers")
 
 _TEXT_COLUMNS = ("id", "path", "label", "split", "subject", "coarse", "facs", "sequence",
                  "occluder", "background", "preset")
@@ -32,20 +41,45 @@ def read_manifest(folder: Path) -> pd.DataFrame:
     return df
 
 
+def check_size(preset: str, n: int, size: int) -> None:
+    """Refuse presets beyond MAX_IMAGES images or MAX_PIXELS pixels unless
+    FER_BENCH_ALLOW_LARGE=1."""
+    if os.environ.get(ALLOW_LARGE_ENV, "").strip().lower() in ("1", "true", "yes"):
+        return
+    if n > MAX_IMAGES or n * size * size > MAX_PIXELS:
+        raise DatasetSpecError(
+            f"{preset}: n={n} at size={size} is beyond the limit of a generated preset "
+            f"({MAX_IMAGES:,} images and {MAX_PIXELS:,} pixels, e.g. {MAX_IMAGES:,} faces of "
+            f"224 px); set {ALLOW_LARGE_ENV}=1 to generate it anyway (about "
+            f"{2 * n * size * size / 2**30:.1f} GiB of PNGs in the cache)")
+
+
 def load_generated(preset: str, n: int | str | None = None, seed: int | str = 0,
-                   size: int | str = 112, workers: int | str | None = None) -> SynthDataset:
+                   size: int | str = 112, workers: int | str | None = None,
+                   **unknown) -> SynthDataset:
     """Load (generating on first use) a preset; option values may be strings from specs."""
+    from fer_bench.suggest import did_you_mean as _suggest
+
     if preset not in PRESETS:
-        raise DatasetError(f"unknown generated preset {preset!r}; known: {', '.join(PRESETS)}")
+        raise DatasetSpecError(f"unknown generated preset {preset!r}"
+                               f"{_suggest(preset, PRESETS)}; known: {', '.join(PRESETS)}")
+    if unknown:
+        hints = "".join(_suggest(key, OPTIONS) for key in sorted(unknown))
+        raise DatasetSpecError(f"{preset}: unknown options {sorted(unknown)}{hints}; a "
+                               "generated preset takes n, seed, size and workers")
     cfg = PRESETS[preset]
     try:
         n = int(n) if n is not None else cfg.default_n
         seed, size = int(seed), int(size)
         workers = int(workers) if workers is not None else None
     except ValueError as e:
-        raise DatasetError(f"{preset}: options n, seed, size and workers must be integers ({e})") from None
-    if n < 1 or not 16 <= size <= 1024:
-        raise DatasetError(f"{preset}: need n >= 1 and 16 <= size <= 1024, got n={n}, size={size}")
+        raise DatasetSpecError(f"{preset}: options n, seed, size and workers must be integers "
+                               f"({e})") from None
+    if n < 1 or not 16 <= size <= 1024 or seed < 0 or (workers is not None and workers < 0):
+        raise DatasetSpecError(f"{preset}: need n >= 1, 16 <= size <= 1024, seed >= 0 and "
+                               f"workers >= 0, got n={n}, size={size}, seed={seed}, "
+                               f"workers={workers}")
+    check_size(preset, n, size)
     folder = ensure_generated(preset, n, seed, size, workers)
     manifest = read_manifest(folder)
     info = json.loads((folder / "generator.json").read_text())

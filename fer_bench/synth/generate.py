@@ -4,15 +4,21 @@ Layout: ``cache_dir()/synth/<preset>-v<GENERATOR_VERSION>-s<seed>-n<n>-<size>px/
 ``images/*.png``, ``manifest.csv``, ``generator.json`` and a ``DONE`` marker. The folder is
 built under a temporary name and renamed into place under a file lock, so concurrent
 callers wait for one generation and a crash never leaves a folder that looks complete.
+The temporary folder is removed when generation fails or is interrupted (Ctrl-C, and
+SIGTERM / SIGHUP where nothing else handles them); one left by a killed process
+(SIGKILL, power loss) is removed by the next generation of the same configuration.
 Bump GENERATOR_VERSION whenever any change alters pixels or labels: the folder name (and
 the datasets' pixel identity, hence every feature-cache key) changes with it.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import tempfile
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
@@ -65,12 +71,19 @@ def write_images(specs: list[FaceSpec], folder: Path, size: int, workers: int,
     if workers <= 1 or len(specs) < _IN_PROCESS_BELOW:
         _write_chunk(specs, paths, str(folder), size, one_channel)
         return paths
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+    pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
+    try:
         jobs = [pool.submit(_write_chunk, specs[i:i + _CHUNK], paths[i:i + _CHUNK], str(folder),
                             size, one_channel)
                 for i in range(0, len(specs), _CHUNK)]
         for job in jobs:
             job.result()
+    except BaseException:
+        # Interrupted or failed: drop the chunks not started (a plain `with` would still
+        # render all of them before the caller could clean up).
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
     return paths
 
 
@@ -96,6 +109,36 @@ def generate(preset: str, n: int, seed: int, size: int, folder: Path,
     return manifest
 
 
+@contextlib.contextmanager
+def _termination_raises():
+    """Within: SIGTERM and SIGHUP raise SystemExit (so ``finally`` and ``except`` blocks
+    run, as after Ctrl-C) where they would otherwise kill the process; handlers installed
+    by others, and threads other than the main one, are left alone."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+    replaced = {}
+    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is not None and signal.getsignal(sig) is signal.SIG_DFL:
+            replaced[sig] = signal.signal(sig, stop)
+    try:
+        yield
+    finally:
+        for sig, previous in replaced.items():
+            signal.signal(sig, previous)
+
+
+def _remove_leftovers(root: Path, name: str) -> None:
+    """Temporary folders of ``name`` left by a killed generation (the caller holds the
+    lock of ``name``, so none of them is being written)."""
+    for leftover in root.glob(f".{name}.*"):
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
 def ensure_generated(preset: str, n: int, seed: int, size: int,
                      workers: int | None = None) -> Path:
     """The cache folder of this preset configuration, generating it first if needed."""
@@ -105,9 +148,10 @@ def ensure_generated(preset: str, n: int, seed: int, size: int,
     if (final / "DONE").is_file():
         return final
     root.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(root / f"{name}.lock")):
+    with FileLock(str(root / f"{name}.lock")), _termination_raises():
         if (final / "DONE").is_file():       # another process finished while we waited
             return final
+        _remove_leftovers(root, name)
         tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=root))
         try:
             generate(preset, n, seed, size, tmp, workers)
