@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.fer-bench-installed
 TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
 OUT ?= out
 
-.PHONY: run test test-all venv clean reference
+.PHONY: run test test-all venv clean reference study
 
 venv: $(STAMP)
 
@@ -68,3 +68,11 @@ $(REF_RUNS): reference-run-%: $(REF_STAMP)
 	OMP_NUM_THREADS=$(REF_THREADS) $(BIN)/fer-bench run --encoder $* \
 	    $(addprefix --protocol ,$(REF_PROTOCOLS)) $(addprefix --dataset ,$(REF_DATASETS)) \
 	    --results-dir results/records --quiet
+
+# The paper's comparison: five pre-training arms (crs-cont, crs-cont without the weight
+# vector, supcon, simclr, supervised) at one step budget on FERPlus train, each evaluated
+# like the reference. Needs FER_BENCH_DATA; resumable; `scripts/study.py --plan` prints
+# the budget and the CPU time per arm. Writes results/study/ (weights stay in runs/).
+STUDY_STEPS ?= 975
+study: $(STAMP)
+	$(PY) scripts/study.py --steps $(STUDY_STEPS)

@@ -168,7 +168,36 @@ def test_official_baselines_keep_the_coarse_terms_and_clean_ones_drop_them():
         (official["contrastive"] + official["ce_coarse"] + 0.4 * official["instance"]).item())
     assert clean["total"].item() == pytest.approx(official["contrastive"].item())
     assert Objective("supcon", True).describe()["terms"] == {"contrastive": 1.0}
-    assert Objective("crs-cont").describe()["negative_anchor_weight"] == 0.5
+    assert Objective("crs-cont").describe()["anchor_weights"] == {"rule": "coarse negative",
+                                                                   "weight": 0.5}
+
+
+def test_the_weight_vector_and_its_ablation():
+    from fer_bench.pretrain.losses import supervised_contrastive
+    g = torch.Generator().manual_seed(5)
+    z = torch.nn.functional.normalize(torch.randn(8, 6, generator=g), dim=1)
+    fine = torch.tensor([0, 1, 1, 2])
+    coarse = torch.tensor([NEU, NEG, NEG, POS])
+    out = {"z": z, "coarse_logits": torch.randn(8, 4, generator=g)}
+    halve = torch.tensor([1.0, 0.5, 0.5, 1.0]).repeat(2)
+    # crs-cont: negative anchors halved; "off": every anchor 1.0
+    on = Objective("crs-cont")(out, fine, coarse)[1]["contrastive"]
+    off = Objective("crs-cont", weight_vector="off")(out, fine, coarse)[1]["contrastive"]
+    assert on.item() == pytest.approx(
+        supervised_contrastive(z, coarse.repeat(2), anchor_weights=halve).item(), rel=1e-6)
+    assert off.item() == pytest.approx(supervised_contrastive(z, coarse.repeat(2)).item(),
+                                       rel=1e-6)
+    # the official SupCon halves fine label id 1 (here rows 1 and 2); clean: no weights
+    sup = Objective("supcon")(out, fine, coarse)[1]["contrastive"]
+    assert sup.item() == pytest.approx(
+        supervised_contrastive(z, fine.repeat(2), anchor_weights=halve).item(), rel=1e-6)
+    assert Objective("supcon").describe()["anchor_weights"]["rule"] == "fine id 1"
+    clean = Objective("supcon", clean_baselines=True)(out, fine, coarse)[1]["contrastive"]
+    assert clean.item() == pytest.approx(supervised_contrastive(z, fine.repeat(2)).item(),
+                                         rel=1e-6)
+    assert Objective("supcon", clean_baselines=True).describe()["anchor_weights"] is None
+    with pytest.raises(ValueError, match="weight vector"):
+        Objective("crs-cont", weight_vector="half")
 
 
 def test_supervised_is_cross_entropy_on_fine_labels():

@@ -190,3 +190,19 @@ def test_auto_precision_keeps_fp32_where_cpu_bf16_kernels_misbehave():
     assert _amp(TrainConfig(input_size=16), cpu) == "off"        # layer4 sees 1x1 maps
     assert _amp(TrainConfig(input_size=48), cpu) == "auto"
     assert _amp(TrainConfig(input_size=16, amp="bf16"), cpu) == "bf16"   # asked for
+
+
+def test_a_fixed_step_budget_shared_by_arms_and_the_weight_vector_ablation(tmp_path, faces):
+    from fer_bench.pretrain.export import export_result
+    from fer_bench.weights import read_encoder_metadata
+
+    result = train(config(tmp_path, epochs=100, lr_step=20, total_steps=5, log_every=1,
+                          weight_vector="off"), faces)
+    assert result.steps == 5 and result.stop_reason == "total_steps"
+    lrs = [r["lr"] for r in result.history]
+    assert lrs == [0.05, 0.025, 0.0125, 0.00625, 0.003125]       # a decay every fifth
+    meta = read_encoder_metadata(export_result(result, tmp_path / "enc", "w1")[0])
+    assert meta["weight_vector"] == "off" and meta["loss"]["anchor_weights"] is None
+    assert meta["total_steps"] == 5
+    with pytest.raises(ValueError, match="not both"):
+        TrainConfig(total_steps=5, time_budget_min=1.0)

@@ -29,6 +29,9 @@ _POSITIVE = click.FloatRange(min=0, min_open=True)
 @click.option("--data-root", type=click.Path(path_type=Path), default=None,
               help="Folder holding real datasets (default: $FER_BENCH_DATA).")
 @click.option("--epochs", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--total-steps", type=click.IntRange(min=1), default=None,
+              help="Fit the schedule shape into exactly this many steps (a fixed budget "
+                   "shared by several runs); not with --time-budget-min.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=128, show_default=True,
               help="Images per step (two views each), over all processes.")
 @click.option("--lr", type=_POSITIVE, default=0.5, show_default=True)
@@ -45,8 +48,12 @@ _POSITIVE = click.FloatRange(min=0, min_open=True)
 @click.option("--stored-size", type=click.IntRange(min=16), default=None,
               help="Size images are kept at in memory (default: the input size).")
 @click.option("--clean-baselines", is_flag=True,
-              help="SimCLR / SupCon without the coarse CE and instance terms that the "
-                   "official script adds to every method.")
+              help="SimCLR / SupCon without the coarse CE and instance terms (and SupCon "
+                   "without the anchor weights) that the official script adds.")
+@click.option("--weight-vector", type=click.Choice(["official", "off"]), default="official",
+              show_default=True,
+              help="official: CRS-CONT halves coarse-negative anchors (the official SupCon "
+                   "halves fine label id 1); off: every anchor weighs 1.0 (the ablation).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:1 ...")
 @click.option("--amp", type=click.Choice(["auto", "bf16", "off"]), default="auto",

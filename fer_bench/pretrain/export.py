@@ -38,8 +38,14 @@ def encoder_metadata(*, config: dict, steps: int, steps_per_epoch: int, data_sum
                      present_classes, pretrained_on, revision: str, device: str = "",
                      elapsed_s: float | None = None, plan: dict | None = None,
                      health: list[dict] | None = None) -> dict:
-    objective = Objective(config["method"], config["clean_baselines"])
+    objective = Objective(config["method"], config["clean_baselines"],
+                          config.get("weight_vector", "official"))
     epochs = round(steps / steps_per_epoch, 3)
+    loss = objective.describe()
+    if loss.get("anchor_weights") and loss["anchor_weights"]["rule"] == "fine id 1":
+        # name the class the authors' "label 1" rule halves in this run's label order
+        fine = list(data_summary.get("fine_counts", {}))
+        loss["anchor_weights"]["class"] = fine[1] if len(fine) > 1 else None
     return {
         "encoder": "crs-cont",
         "revision": revision,
@@ -51,7 +57,8 @@ def encoder_metadata(*, config: dict, steps: int, steps_per_epoch: int, data_sum
         "mean": list(IMAGENET_MEAN),
         "std": list(IMAGENET_STD),
         "method": config["method"],
-        "loss": objective.describe(),
+        "loss": loss,
+        "weight_vector": objective.weight_vector,
         "clean_baselines": bool(config["clean_baselines"]),
         "data": list(config["data"]),
         "data_sources": data_summary.get("sources", []),
@@ -64,6 +71,7 @@ def encoder_metadata(*, config: dict, steps: int, steps_per_epoch: int, data_sum
         "batch_size": int(config["batch_size"]),
         "optimizer": {k: config[k] for k in ("lr", "momentum", "weight_decay", "lr_step",
                                              "lr_gamma", "warmup_epochs")},
+        "total_steps": config.get("total_steps"),
         "seed": int(config["seed"]),
         "git_commit": git_commit(),
         "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -65,6 +65,15 @@ def coarse_anchor_weights(coarse: torch.Tensor) -> torch.Tensor:
     return torch.where(coarse == NEGATIVE_ID, NEGATIVE_WEIGHT, 1.0).float()
 
 
+def label_one_anchor_weights(labels: torch.Tensor) -> torch.Tensor:
+    """w_a = 0.5 for anchors whose label id is 1, else 1.0: the authors' code halves
+    "label 1" whatever labels it is given, so its SupCon halves fine class id 1."""
+    return torch.where(labels == 1, NEGATIVE_WEIGHT, 1.0).float()
+
+
+WEIGHT_VECTORS = ("official", "off")
+
+
 @dataclass(frozen=True)
 class Objective:
     """Which terms a method uses. ``clean_baselines`` drops the coarse CE and instance
@@ -72,6 +81,7 @@ class Objective:
 
     method: str = "crs-cont"
     clean_baselines: bool = False
+    weight_vector: str = "official"      # "off": every anchor weighs 1.0 (the ablation)
     temperature: float = TEMPERATURE
     ce_weight: float = CE_WEIGHT
     instance_weight: float = INSTANCE_WEIGHT
@@ -79,6 +89,21 @@ class Objective:
     def __post_init__(self) -> None:
         if self.method not in METHODS:
             raise ValueError(f"unknown pre-training method {self.method!r}; one of {METHODS}")
+        if self.weight_vector not in WEIGHT_VECTORS:
+            raise ValueError(f"unknown weight vector {self.weight_vector!r}; one of "
+                             f"{WEIGHT_VECTORS}")
+
+    @property
+    def anchor_weighting(self) -> str | None:
+        """Which anchors the contrastive term halves: "coarse negative" (CRS-CONT),
+        "fine id 1" (the official SupCon baseline), or None (no weights)."""
+        if self.weight_vector == "off":
+            return None
+        if self.method == "crs-cont":
+            return "coarse negative"
+        if self.method == "supcon" and not self.clean_baselines:
+            return "fine id 1"
+        return None
 
     @property
     def views(self) -> int:
@@ -101,9 +126,10 @@ class Objective:
         terms = {"contrastive": 1.0}
         if self.uses_coarse_head:
             terms |= {"ce_coarse": self.ce_weight, "instance": self.instance_weight}
-        d |= {"terms": terms, "temperature": self.temperature}
-        if self.method == "crs-cont":
-            d["negative_anchor_weight"] = NEGATIVE_WEIGHT
+        d |= {"terms": terms, "temperature": self.temperature,
+              "weight_vector": self.weight_vector,
+              "anchor_weights": ({"rule": self.anchor_weighting, "weight": NEGATIVE_WEIGHT}
+                                 if self.anchor_weighting else None)}
         return d
 
     def __call__(self, out: dict[str, torch.Tensor], fine: torch.Tensor,
@@ -117,10 +143,12 @@ class Objective:
         n = fine.shape[0]
         if self.method == "crs-cont":
             labels2 = coarse.repeat(2)
-            term1 = supervised_contrastive(z, labels2, self.temperature,
-                                           coarse_anchor_weights(labels2))
+            weights = coarse_anchor_weights(labels2) if self.anchor_weighting else None
+            term1 = supervised_contrastive(z, labels2, self.temperature, weights)
         elif self.method == "supcon":
-            term1 = supervised_contrastive(z, fine.repeat(2), self.temperature)
+            labels2 = fine.repeat(2)
+            weights = label_one_anchor_weights(labels2) if self.anchor_weighting else None
+            term1 = supervised_contrastive(z, labels2, self.temperature, weights)
         else:
             term1 = nt_xent(z, self.temperature)
         terms = {"contrastive": term1.detach()}

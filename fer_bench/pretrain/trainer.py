@@ -46,7 +46,7 @@ from fer_bench.pretrain.step import TrainStep, make_optimizer, uses_bf16
 # Settings that change what is trained; a resume must keep them.
 _FIXED_ON_RESUME = ("method", "data", "batch_size", "lr", "momentum", "weight_decay",
                     "lr_step", "lr_gamma", "warmup_epochs", "input_size", "stored_size",
-                    "clean_baselines", "seed")
+                    "clean_baselines", "weight_vector", "total_steps", "seed")
 
 
 class RunExists(FileExistsError):
@@ -70,6 +70,8 @@ class TrainConfig:
     input_size: int = 112
     stored_size: int | None = None       # None: the input size
     clean_baselines: bool = False
+    weight_vector: str = "official"      # "off": all anchors weigh 1.0 (ablation)
+    total_steps: int | None = None       # the schedule over exactly this many steps
     seed: int = 0
     device: str = "auto"
     amp: str = "auto"                    # bf16 autocast on CUDA and bf16-capable CPUs
@@ -90,7 +92,12 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         self.data = tuple(self.data)
-        Objective(self.method, self.clean_baselines)  # validates the method name
+        self.objective  # validates the method name and the weight vector
+        if self.total_steps is not None and self.time_budget_min is not None:
+            raise ValueError("give either total_steps (a fixed schedule) or a time budget "
+                             "(a planned one), not both")
+        if self.total_steps is not None and self.total_steps < 1:
+            raise ValueError(f"total_steps must be at least 1, got {self.total_steps}")
         for name in ("epochs", "batch_size", "input_size", "lr_step", "log_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
@@ -99,7 +106,7 @@ class TrainConfig:
 
     @property
     def objective(self) -> Objective:
-        return Objective(self.method, self.clean_baselines)
+        return Objective(self.method, self.clean_baselines, self.weight_vector)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -136,7 +143,8 @@ def schedule_for(cfg: TrainConfig, steps_per_epoch: int,
     """The official step-decay shape over ``cfg.epochs`` epochs, or over ``total_steps``
     when a time budget has planned the run."""
     return Schedule.from_epochs(cfg.lr, cfg.epochs, cfg.lr_step, cfg.lr_gamma,
-                                cfg.warmup_epochs, steps_per_epoch, total_steps)
+                                cfg.warmup_epochs, steps_per_epoch,
+                                total_steps or cfg.total_steps)
 
 
 def train(cfg: TrainConfig, data: PretrainData | None = None) -> TrainResult:
@@ -212,7 +220,7 @@ def _train(cfg: TrainConfig, ctx: DistContext, data: PretrainData | None,
         raise ValueError(f"--resume {ckpt_path}: the data now make {steps_per_epoch} steps per "
                          f"epoch, the saved run had {state['steps_per_epoch']}; the datasets "
                          "changed since (e.g. a new generator version): start a new run")
-    limit = cfg.epochs * steps_per_epoch
+    limit = cfg.total_steps or cfg.epochs * steps_per_epoch
     if cfg.max_steps is not None:
         limit = min(limit, cfg.max_steps)
     budget_s = None if cfg.time_budget_min is None else 60.0 * cfg.time_budget_min
@@ -375,7 +383,8 @@ def _train(cfg: TrainConfig, ctx: DistContext, data: PretrainData | None,
             save("periodic")
             t_last_ckpt = time.time()
     else:  # the schedule ran out
-        stop_reason = "planned_steps" if plan is not None else "epochs"
+        stop_reason = ("planned_steps" if plan is not None
+                       else "total_steps" if cfg.total_steps else "epochs")
     if meter.steps:
         flush_log(False)
     if bar is not None:
