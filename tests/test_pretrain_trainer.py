@@ -70,6 +70,19 @@ def test_existing_runs_are_not_overwritten_and_resume_keeps_the_settings(tmp_pat
     assert again.steps == 1
 
 
+def test_a_run_saved_before_a_setting_existed_resumes_with_that_settings_old_value(
+        tmp_path, faces):
+    from fer_bench.pretrain.checkpoint import save_checkpoint
+    train(config(tmp_path, max_steps=1), faces)
+    path = tmp_path / "run" / "checkpoint.pt"
+    state = load_checkpoint(path)
+    del state["config"]["weight_vector"]            # as saved before --weight-vector existed
+    save_checkpoint(path, state)
+    assert train(config(tmp_path, resume=True, max_steps=2), faces).steps == 2
+    with pytest.raises(ValueError, match=r"weight_vector: 'official' -> 'off'"):
+        train(config(tmp_path, resume=True, weight_vector="off"), faces)
+
+
 def test_time_budget_stops_cleanly_with_a_checkpoint(tmp_path, faces):
     result = train(config(tmp_path, time_budget_min=1e-9), faces)
     assert result.stop_reason == "time_budget" and result.steps < 6

@@ -47,6 +47,8 @@ from fer_bench.pretrain.step import TrainStep, make_optimizer, uses_bf16
 _FIXED_ON_RESUME = ("method", "data", "batch_size", "lr", "momentum", "weight_decay",
                     "lr_step", "lr_gamma", "warmup_epochs", "input_size", "stored_size",
                     "clean_baselines", "weight_vector", "total_steps", "seed")
+# Settings added after runs were saved, with the value those older runs were trained with.
+_DEFAULTS_OF_OLDER_RUNS = {"weight_vector": "official"}
 
 
 class RunExists(FileExistsError):
@@ -493,6 +495,7 @@ def _prepare_out(cfg: TrainConfig, out: Path, ctx: DistContext) -> dict | None:
     if cfg.resume:
         state = load_checkpoint(ckpt_path)
         saved = state["config"]
+        saved = {**_DEFAULTS_OF_OLDER_RUNS, **saved}
         changed = [f"{k}: {saved.get(k)!r} -> {getattr(cfg, k)!r}" for k in _FIXED_ON_RESUME
                    if _norm(saved.get(k)) != _norm(cfg.to_dict()[k])]
         if changed:
