@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from fer_bench.pretrain.health import (HealthSet, collapse_warning, effective_rank,
-                                       leave_one_out_knn, top_direction_share)
+from fer_bench.pretrain.health import (KNN_GAIN_NOT_COLLAPSED, HealthSet, collapse_warning,
+                                       effective_rank, leave_one_out_knn,
+                                       top_direction_share)
 
 
 def test_effective_rank_and_top_share_by_hand():
@@ -72,12 +73,28 @@ def test_leave_one_out_never_counts_the_query_itself():
 
 
 def test_collapse_alarm_after_the_first_epoch_only():
-    random_net = {"effective_rank": 11.0, "top_share": 0.56}
-    collapsed = {"effective_rank": 2.2, "top_share": 0.8}
+    random_net = {"effective_rank": 11.0, "top_share": 0.56, "knn_mca": 0.20}
+    collapsed = {"effective_rank": 2.2, "top_share": 0.8, "knn_mca": 0.22}
     assert collapse_warning(collapsed, random_net, epoch=0.5) is None
     message = collapse_warning(collapsed, random_net, epoch=1.0)
+    assert message.startswith("COLLAPSE")
     assert "2.20" in message and "11.00" in message and "80%" in message
+    assert "20.0 -> 22.0" in message
     assert collapse_warning({"effective_rank": 14.0, "top_share": 0.3}, random_net, 3) is None
+
+
+def test_a_low_rank_with_a_clear_knn_gain_is_not_called_a_collapse():
+    random_net = {"effective_rank": 12.4, "top_share": 0.57, "knn_mca": 0.177}
+    concentrated = {"effective_rank": 4.8, "top_share": 0.40, "knn_mca": 0.454}
+    message = collapse_warning(concentrated, random_net, epoch=30)
+    assert message.startswith("LOW RANK") and "17.7 -> 45.4" in message
+    # a gain just under the threshold is still a collapse
+    barely = {**concentrated, "knn_mca": 0.177 + KNN_GAIN_NOT_COLLAPSED - 0.001}
+    assert collapse_warning(barely, random_net, epoch=30).startswith("COLLAPSE")
+    # without kNN numbers (no labels) the rank alone decides
+    assert collapse_warning({"effective_rank": 4.8, "top_share": 0.4},
+                            {"effective_rank": 12.4, "top_share": 0.57}, 2).startswith(
+        "COLLAPSE")
 
 
 def test_held_aside_set_is_a_fixed_subset_and_embedding_restores_the_mode():

@@ -249,9 +249,10 @@ def _train(cfg: TrainConfig, ctx: DistContext, data: PretrainData | None,
     history: list[dict] = []
     health_log: list[dict] = list(state.get("health", [])) if state is not None else []
     eval_s = 0.0
+    said_low_rank = False
 
     def check_health() -> None:
-        nonlocal eval_s
+        nonlocal eval_s, said_low_rank
         if health_set is None:
             return
         t0 = time.time()
@@ -265,7 +266,11 @@ def _train(cfg: TrainConfig, ctx: DistContext, data: PretrainData | None,
         alarm = collapse_warning(m, health_log[0], global_step / steps_per_epoch)
         if alarm:
             log.write("alarm", message=alarm, global_step=global_step)
-            print(f"WARNING: {alarm}", file=sys.stderr, flush=True)
+            # a collapse is repeated at every check; a low rank with rising kNN, once
+            low_rank = alarm.startswith("LOW RANK")
+            if not (low_rank and said_low_rank):
+                print(f"WARNING: {alarm}", file=sys.stderr, flush=True)
+            said_low_rank = said_low_rank or low_rank
         plot_run(out / LOG_NAME, out / HEALTH_PLOT)
 
     if not health_log:  # step 0: the random network, the floor a learning run must pass
