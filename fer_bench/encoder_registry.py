@@ -4,14 +4,18 @@ Three ways in, tried in this order:
 1. ``@register_encoder("name")`` on a factory inside ``fer_bench.encoders``;
 2. the entry-point group ``fer_bench.encoders`` of any installed package
    (``[project.entry-points."fer_bench.encoders"] my-enc = "my_pkg.enc:make"``);
-3. ``pkg.module:factory`` given directly on the command line.
+3. ``pkg.module:factory`` given directly on the command line, imported with the current
+   working directory on the import path (as ``python -m`` has it), so the form works from
+   the folder that holds ``pkg`` without installing it.
 A factory is ``factory(weights=None, device="cpu", **options) -> Encoder`` and must be
 cheap: weights load on the first ``embed``.
 """
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
+import sys
 import warnings
 from importlib.metadata import entry_points
 from collections.abc import Callable
@@ -74,18 +78,75 @@ def resolve_factory(spec: str) -> Factory:
     if spec in eps:
         return eps[spec].load()
     if ":" in spec:
-        module_name, _, attr = spec.partition(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError as e:
-            raise EncoderNotFound(f"--encoder {spec}: cannot import module {module_name!r} ({e})")
-        if not hasattr(module, attr):
-            raise EncoderNotFound(f"--encoder {spec}: module {module_name!r} has no {attr!r}")
-        return getattr(module, attr)
+        return _factory_from_module(spec)
     from fer_bench.suggest import did_you_mean
     names = encoder_names()
     raise EncoderNotFound(f"unknown encoder {spec!r}{did_you_mean(spec, names)}; built-in and "
                           f"installed: {', '.join(names)}; or give pkg.module:factory")
+
+
+def _cwd_on_path() -> None:
+    """Put the current working directory first on the import path, as ``python -m`` and
+    ``python -c`` do (a console script gets its own folder there instead)."""
+    cwd = os.getcwd()
+    if not any(os.path.abspath(p or os.curdir) == cwd for p in sys.path):
+        sys.path.insert(0, cwd)
+        importlib.invalidate_caches()
+
+
+def _factory_from_module(spec: str) -> Factory:
+    """The factory of ``pkg.module:factory``; a failure says how to fix it, in one line."""
+    from fer_bench.suggest import did_you_mean
+
+    module_name, _, attr = spec.partition(":")
+    if not module_name or not attr or not all(p.isidentifier() for p in module_name.split(".")):
+        raise EncoderNotFound(f"--encoder {spec}: expected pkg.module:factory (a dotted module "
+                              "path, a colon, a function name)")
+    _cwd_on_path()
+    top = module_name.split(".")[0]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as e:
+        missing = e.name or ""
+        if missing and missing != top and module_name.startswith(missing):
+            parent = sys.modules.get(missing.rpartition(".")[0])
+            raise EncoderNotFound(
+                f"--encoder {spec}: cannot import module {module_name!r}: "
+                f"{missing.rpartition('.')[0]} ({getattr(parent, '__file__', None) or '?'}) "
+                f"has no module {missing.rpartition('.')[2]!r}; check the module path") from None
+        if missing == top:
+            where = os.getcwd()
+            raise EncoderNotFound(
+                f"--encoder {spec}: cannot import module {module_name!r}: no {missing!r} "
+                f"in {where} or the installed packages; run fer-bench from the folder that "
+                f"holds {top}/ (or {top}.py), add that folder to PYTHONPATH, or pip install "
+                f"-e the project that contains {top}") from None
+        raise EncoderNotFound(
+            f"--encoder {spec}: cannot import module {module_name!r}: it imports "
+            f"{missing or e}, which is not installed in this environment "
+            f"({sys.executable}); install the package that provides it") from None
+    except Exception as e:   # a bug in the user's module: one line, where and what
+        raise EncoderNotFound(f"--encoder {spec}: importing {module_name!r} raised "
+                              f"{type(e).__name__}: {_first_line(e)}; fix the module (run "
+                              f"`python -c 'import {module_name}'` for the traceback)") from None
+    factory = getattr(module, attr, None)
+    if factory is None:
+        names = [n for n in dir(module) if not n.startswith("_") and callable(getattr(module, n))]
+        raise EncoderNotFound(f"--encoder {spec}: module {module_name!r} "
+                              f"({getattr(module, '__file__', '?')}) has no {attr!r}"
+                              f"{did_you_mean(attr, names)}; it defines "
+                              f"{', '.join(names[:12]) or 'no functions'}")
+    if not callable(factory):
+        raise EncoderNotFound(f"--encoder {spec}: {module_name}.{attr} is a "
+                              f"{type(factory).__name__}, not a factory function")
+    return factory
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    if isinstance(error, SyntaxError) and error.filename:
+        return f"{error.msg} ({error.filename}, line {error.lineno})"
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def get_encoder(spec: str, weights: str | None = None, device: str = "cpu", **options) -> Encoder:

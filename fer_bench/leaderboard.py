@@ -2,14 +2,23 @@
 
 - long (the source of truth): one row per record x metric, with the interval, seeds,
   flags, class set and sample sizes; scores as fractions;
-- wide: rows ``encoder@revision``, columns ``protocol-vN/target``, each cell the headline
-  metric in percent with its 95% interval, e.g. ``71.2 [69.8, 72.5]``, stamped ``†`` when
-  something was selected on the test split, ``*`` when the encoder was pre-trained on
-  the data (so such cells are never read as clean comparisons) and ``‡`` when some class
-  had fewer train rows than asked for (few-shot: fewer than the shots);
-- markdown: the same cells as one table per protocol (split further per dataset or
-  source where targets have parts, see :func:`protocol_tables`), under a legend, so that
-  no table grows a column per record.
+- wide CSV (numbers only): rows ``encoder@revision``; for each ``protocol-vN/target``, in
+  :func:`column_order` (protocols in reading order, targets in natural order: 1, 5, 10,
+  20 shots), the columns ``<protocol-vN/target>/<field>`` of :data:`WIDE_FIELDS`: score,
+  std, ci_low, ci_high as fractions, and the flags as booleans;
+- human cells (markdown, report, :func:`wide_table`): the headline metric in percent
+  with its 95% interval, e.g. ``71.2 [69.8, 72.5]``, stamped ``†`` when something was
+  selected on the test split, ``*`` when the encoder was pre-trained on the data (so
+  such cells are never read as clean comparisons), ``‡`` when some class had fewer train
+  rows than asked for (few-shot: fewer than the shots) and ``§`` when the test set is
+  small (:func:`is_small_test`);
+- markdown: those cells as one table per protocol (split further per dataset or source
+  where targets have parts, see :func:`protocol_tables`), under a legend, so that no
+  table grows a column per record.
+
+Seeds: ``std`` is NaN (shown as "-") when it measures no spread: one seed ran, or every
+seed gave the same value (official splits and a deterministic probe), which
+``seeds_identical`` says; the mean is then that one value.
 
 Names in records come from users (encoder, revision and dataset names), so the CSVs
 neutralise text a spreadsheet would run as a formula (a leading ``'`` before ``=``, ``+``,
@@ -31,6 +40,14 @@ from fer_bench.records.schema import HEADLINE_METRIC, SCORE_METRICS, ResultRecor
 TEST_SELECTED_MARK = "†"
 OVERLAP_MARK = "*"
 SHORT_CLASSES_MARK = "‡"
+SMALL_TEST_MARK = "§"
+# A test set is small (its score moves by several points with a few items) below either
+# threshold; cells are stamped with SMALL_TEST_MARK and the long table says small_test.
+SMALL_TEST_ITEMS = 100
+SMALL_TEST_CLASS_ITEMS = 10
+# The columns of one protocol/target in the wide CSV, in order.
+WIDE_FIELDS = ("score", "std", "ci_low", "ci_high", "test_selected", "pretraining_overlap",
+               "short_classes", "small_test")
 LONG_FILE = "leaderboard_long.csv"
 WIDE_FILE = "leaderboard_wide.csv"
 MARKDOWN_FILE = "leaderboard.md"
@@ -40,9 +57,17 @@ PROTOCOL_ORDER = ("linear", "knn", "cross-dataset", "unseen-expression", "few-sh
                   "subject-folds", "linear-online")
 
 
-def _long_rows(record: ResultRecord, relpath: str) -> list[dict]:
+def record_rows(record: ResultRecord, relpath: str) -> list[dict]:
+    """One record's rows of the long table (one per metric), as dicts; ``relpath``: the
+    record file, relative to the results folder."""
     pair = split_pair(record.target)
     sizes = record.details.get("sample_sizes", {})
+    per_class = scored_class_counts(record)
+    n_test = sizes.get("test")
+    if n_test is None and per_class:
+        n_test = sum(per_class.values())
+    min_class = min(per_class.values()) if per_class else None
+    overlap, short = record.flags.pretraining_overlap, short_classes(record)
     common = {
         "encoder": record.encoder["name"],
         "revision": record.encoder["revision"],
@@ -59,18 +84,49 @@ def _long_rows(record: ResultRecord, relpath: str) -> list[dict]:
             continue
         m = record.metrics[metric]
         lo, hi = m.interval if m.interval else (float("nan"), float("nan"))
+        identical = seeds_identical(m.values)
+        one_value = len(m.values) <= 1 or identical
         rows.append({**common, "metric": metric, "headline": metric == record.headline_metric,
-                     "mean": m.mean, "std": m.std, "n_seeds": len(m.values),
+                     "mean": m.mean, "std": float("nan") if one_value else m.std,
+                     "n_seeds": len(m.values), "seeds_identical": identical,
                      "ci_low": lo, "ci_high": hi,
-                     "test_selected": record.flags.test_selected,
-                     "pretraining_overlap": ";".join(record.flags.pretraining_overlap),
-                     "short_classes": ";".join(short_classes(record)),
+                     "test_selected": bool(record.flags.test_selected),
+                     "pretraining_overlap": bool(overlap),
+                     "short_classes": bool(short),
+                     "small_test": is_small_test(n_test, min_class),
+                     "overlap_with": ";".join(overlap),
+                     "short_class_names": ";".join(short),
                      "n_classes": len(record.class_set),
                      "class_set": ";".join(record.class_set),
                      "n_train": sizes.get("train"), "n_val": sizes.get("val"),
-                     "n_test": sizes.get("test"),
+                     "n_test": n_test, "min_class_test": min_class,
                      "schema_version": record.schema_version, "record": relpath})
     return rows
+
+
+def seeds_identical(values: Sequence[float]) -> bool:
+    """True when more than one seed ran and all gave the same value: the seeds could not
+    change the result (official splits, a deterministic probe), so it is one result, not
+    a spread of zero."""
+    return len(values) > 1 and all(v == values[0] for v in values[1:])
+
+
+def scored_class_counts(record: ResultRecord) -> dict[str, int] | None:
+    """Scored (test) items per class of the class set, from the confusion matrix (rows =
+    true class, summed over the runs; every run scores every test item once). None when
+    the record holds no confusion matrix."""
+    runs = len(record.per_seed)
+    confusion = record.confusion or []
+    if not runs or len(confusion) != len(record.class_set):
+        return None
+    return {c: int(round(sum(row) / runs)) for c, row in zip(record.class_set, confusion)}
+
+
+def is_small_test(n_test: int | None, min_class: int | None) -> bool:
+    """Fewer than SMALL_TEST_ITEMS test items, or a class with fewer than
+    SMALL_TEST_CLASS_ITEMS (unknown sizes are not called small)."""
+    return bool((n_test is not None and n_test < SMALL_TEST_ITEMS)
+                or (min_class is not None and min_class < SMALL_TEST_CLASS_ITEMS))
 
 
 def short_classes(record: ResultRecord) -> tuple[str, ...]:
@@ -89,27 +145,110 @@ def long_table(results_dir: str | Path,
         records = [(path, read_record(path)) for path in find_record_files(root)]
     rows = []
     for path, record in records:
-        rows += _long_rows(record, Path(path).relative_to(root).as_posix())
+        rows += record_rows(record, Path(path).relative_to(root).as_posix())
     if not rows:
         raise FileNotFoundError(f"no result records under {root}")
-    df = pd.DataFrame(rows)
-    for col in ("n_train", "n_val", "n_test"):
-        df[col] = df[col].astype("Int64")
+    return _sorted_long(pd.DataFrame(rows))
+
+
+LONG_COLUMNS = ("encoder", "revision", "weights_digest", "protocol", "protocol_version",
+                "target", "source", "dataset", "metric", "headline", "mean", "std", "n_seeds",
+                "seeds_identical", "ci_low", "ci_high", "test_selected", "pretraining_overlap",
+                "short_classes", "small_test", "overlap_with", "short_class_names",
+                "n_classes", "class_set", "n_train", "n_val", "n_test", "min_class_test",
+                "schema_version", "record")
+_COUNTS = ("protocol_version", "n_seeds", "n_classes", "n_train", "n_val", "n_test",
+           "min_class_test", "schema_version")
+_BOOLEANS = ("headline", "seeds_identical", "test_selected", "pretraining_overlap",
+             "short_classes", "small_test")
+_FLOATS = ("mean", "std", "ci_low", "ci_high")
+
+
+def typed_long(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` (long-table columns, maybe more) with the long table's dtypes: counts as
+    nullable integers, scores as floats, flags as booleans (missing: False)."""
+    df = df.copy()
+    for col in df.columns.intersection(_COUNTS):
+        df[col] = pd.to_numeric(df[col]).astype("Int64")
+    for col in df.columns.intersection(_FLOATS):
+        df[col] = pd.to_numeric(df[col]).astype(float)
+    for col in df.columns.intersection(_BOOLEANS):
+        df[col] = df[col].astype(object).where(df[col].notna(), False).astype(bool)
+    return df
+
+
+def _sorted_long(df: pd.DataFrame) -> pd.DataFrame:
+    df = typed_long(df.reindex(columns=list(LONG_COLUMNS)))
     order = ["encoder", "revision", "protocol", "protocol_version", "target", "metric"]
     return df.sort_values(order, kind="stable").reset_index(drop=True)
+
+
+def stamps(row: pd.Series) -> str:
+    """The marks of a long row's flags, in legend order (see :func:`legend`)."""
+    return ((TEST_SELECTED_MARK if row.get("test_selected") else "")
+            + (OVERLAP_MARK if row.get("pretraining_overlap") else "")
+            + (SHORT_CLASSES_MARK if row.get("short_classes") else "")
+            + (SMALL_TEST_MARK if row.get("small_test") else ""))
+
+
+def human_cells(row: pd.Series) -> dict[str, str]:
+    """A long row as text for people: ``{<metric>: "71.2", "std": "1.0" or "-" (no
+    spread: one seed, or identical seeds), "95% interval": "[69.8, 72.5]", "flags":
+    stamps}`` in percent."""
+    def pct(value) -> str:
+        return "-" if pd.isna(value) else f"{100 * value:.1f}"
+    return {row["metric"]: pct(row["mean"]), "std": pct(row["std"]),
+            "95% interval": ("" if pd.isna(row["ci_low"]) else
+                             f"[{pct(row['ci_low'])}, {pct(row['ci_high'])}]"),
+            "flags": stamps(row)}
+
+
+def flat_legend(rows: pd.DataFrame) -> list[str]:
+    """Lines that explain what appears in a flat table of ``rows`` (long rows): "-" for
+    std and each stamp used."""
+    lines = []
+    if "std" in rows and (rows["std"].isna() & rows["mean"].notna()).any():
+        lines.append("std -: no spread to report: one seed ran, or every seed gave the same "
+                     "value (official splits and a deterministic probe)")
+    for flag, text in _MARK_TEXT.items():
+        if flag in rows and rows[flag].fillna(False).astype(bool).any():
+            lines.append(text)
+    return lines
 
 
 def _cell(row: pd.Series) -> str:
     text = f"{100 * row['mean']:.1f}"
     if pd.notna(row["ci_low"]):
         text += f" [{100 * row['ci_low']:.1f}, {100 * row['ci_high']:.1f}]"
-    if row["test_selected"]:
-        text += TEST_SELECTED_MARK
-    if row["pretraining_overlap"]:
-        text += OVERLAP_MARK
-    if row.get("short_classes"):
-        text += SHORT_CLASSES_MARK
-    return text
+    return text + stamps(row)
+
+
+_MARK_TEXT = {
+    "test_selected": f"{TEST_SELECTED_MARK} chosen on the test split (not comparable)",
+    "pretraining_overlap": f"{OVERLAP_MARK} the encoder was pre-trained on this data",
+    "short_classes": f"{SHORT_CLASSES_MARK} a class had fewer train rows than asked for",
+    "small_test": f"{SMALL_TEST_MARK} small test set: fewer than {SMALL_TEST_ITEMS} test items "
+                  f"or a class with fewer than {SMALL_TEST_CLASS_ITEMS}",
+}
+
+
+def column_order(protocol: str, version: int, target: str) -> tuple:
+    """Sort key of a protocol/target column: protocols in PROTOCOL_ORDER (others after,
+    alphabetically), then version, then targets by :func:`target_key` (1, 5, 10, 20
+    shots)."""
+    rank = {p: i for i, p in enumerate(PROTOCOL_ORDER)}
+    return (rank.get(protocol, len(rank)), protocol, int(version), target_key(target))
+
+
+def _column_names(rows: pd.DataFrame) -> pd.Series:
+    return (rows["protocol"] + "-v" + rows["protocol_version"].astype(str) + "/"
+            + rows["target"])
+
+
+def _ordered_columns(rows: pd.DataFrame) -> list[str]:
+    keys = {name: column_order(p, v, t) for name, p, v, t in
+            zip(_column_names(rows), rows["protocol"], rows["protocol_version"], rows["target"])}
+    return sorted(keys, key=keys.get)
 
 
 def wide_table(long: pd.DataFrame, metric: str = HEADLINE_METRIC) -> pd.DataFrame:
@@ -119,13 +258,39 @@ def wide_table(long: pd.DataFrame, metric: str = HEADLINE_METRIC) -> pd.DataFram
         raise ValueError(f"no {metric!r} scores in the table")
     cells = pd.DataFrame({
         "encoder": rows["encoder"] + "@" + rows["revision"],
-        "column": rows["protocol"] + "-v" + rows["protocol_version"].astype(str) + "/"
-        + rows["target"],
+        "column": _column_names(rows),
         "cell": rows.apply(_cell, axis=1),
     })
     wide = cells.pivot(index="encoder", columns="column", values="cell").fillna("")
     wide.columns.name = None
-    return wide.sort_index().reindex(sorted(wide.columns), axis=1)
+    return wide.sort_index().reindex(_ordered_columns(rows), axis=1)
+
+
+def wide_numeric_table(long: pd.DataFrame, metric: str = HEADLINE_METRIC) -> pd.DataFrame:
+    """Encoders x ``<protocol-vN/target>/<field>`` for the fields of :data:`WIDE_FIELDS`:
+    score (the mean), std, ci_low, ci_high as fractions (NaN where absent), the flags as
+    booleans (False where no record). Columns in :func:`column_order`, fields in order."""
+    rows = long[long["metric"] == metric]
+    if rows.empty:
+        raise ValueError(f"no {metric!r} scores in the table")
+    values = pd.DataFrame({
+        "encoder": rows["encoder"] + "@" + rows["revision"],
+        "column": _column_names(rows),
+        "score": rows["mean"].astype(float), "std": rows["std"].astype(float),
+        "ci_low": rows["ci_low"].astype(float), "ci_high": rows["ci_high"].astype(float),
+        **{flag: rows[flag].astype(bool) for flag in WIDE_FIELDS[4:]},
+    })
+    wide = values.pivot(index="encoder", columns="column", values=list(WIDE_FIELDS))
+    columns = [(field, column) for column in _ordered_columns(rows) for field in WIDE_FIELDS]
+    wide = wide.reindex(columns=pd.MultiIndex.from_tuples(columns)).sort_index()
+    for field, column in columns:
+        if field in WIDE_FIELDS[4:]:
+            wide[(field, column)] = wide[(field, column)].fillna(False).astype(bool)
+        else:
+            wide[(field, column)] = wide[(field, column)].astype(float)
+    wide.columns = [f"{column}/{field}" for field, column in columns]
+    wide.index.name = "encoder"
+    return wide
 
 
 def _table_groups(long: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
@@ -163,6 +328,20 @@ def natural_key(text: str) -> list:
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text)]
 
 
+_SHOTS = re.compile(r"(\d+)shot-(.+)")
+
+
+def target_key(target: str) -> tuple:
+    """Sort key of a record target: by dataset, then its variants in natural order, with
+    few-shot variants (``@<n>shot-<probe>``) grouped by probe, then by shots (1, 5, 10,
+    20), so a table reads along one curve at a time."""
+    base, at, variant = target.partition("@")
+    shots = _SHOTS.fullmatch(variant)
+    if shots:
+        return (natural_key(base), 1, natural_key(shots[2]), int(shots[1]))
+    return (natural_key(base), 1 if at else 0, natural_key(variant), 0)
+
+
 def protocol_tables(long: pd.DataFrame, metric: str = HEADLINE_METRIC
                     ) -> list[tuple[str, pd.DataFrame]]:
     """(heading, table) per protocol (and per dataset or source where targets have
@@ -175,7 +354,7 @@ def protocol_tables(long: pd.DataFrame, metric: str = HEADLINE_METRIC
         names = dict(zip(rows["protocol"] + "-v" + rows["protocol_version"].astype(str) + "/"
                          + rows["target"], rows["column"]))
         wide = wide.rename(columns=names)
-        order = sorted(wide.columns, key=lambda c: (c.startswith("@"), natural_key(c)))
+        order = sorted(wide.columns, key=lambda c: (c.startswith("@"), target_key(c)))
         tables.append((heading, wide[order]))
     return tables
 
@@ -185,7 +364,10 @@ def legend(metric: str = HEADLINE_METRIC) -> str:
             f"[95% bootstrap interval over test items]. {TEST_SELECTED_MARK} chosen on the "
             f"test split (paper-faithful opt-in, not comparable); {OVERLAP_MARK} the encoder "
             f"was pre-trained on this data; {SHORT_CLASSES_MARK} some class had fewer train "
-            "rows than asked for (few-shot: fewer than the shots, all of them used).")
+            f"rows than asked for (few-shot: fewer than the shots, all of them used); "
+            f"{SMALL_TEST_MARK} small test set (fewer than {SMALL_TEST_ITEMS} test items or a "
+            f"class with fewer than {SMALL_TEST_CLASS_ITEMS}): read the interval, not the "
+            "digits.")
 
 
 def markdown_text(value) -> str:
@@ -248,9 +430,9 @@ def write_leaderboard(results_dir: str | Path, out: str | Path,
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     long = long_table(results_dir, records)
-    wide = wide_table(long, metric)
+    wide = wide_numeric_table(long, metric)
     paths = {"long": out / LONG_FILE, "wide": out / WIDE_FILE, "markdown": out / MARKDOWN_FILE}
     spreadsheet_safe_frame(long.round(_DECIMALS)).to_csv(paths["long"], index=False)
-    spreadsheet_safe_frame(wide).to_csv(paths["wide"])
+    spreadsheet_safe_frame(wide.round(_DECIMALS)).to_csv(paths["wide"])
     paths["markdown"].write_text(markdown_leaderboard(long, metric), encoding="utf-8")
     return paths

@@ -20,9 +20,10 @@ import pandas as pd  # noqa: E402
 
 from fer_bench.leaderboard import (  # noqa: E402
     OVERLAP_MARK,
+    SMALL_TEST_MARK,
     TEST_SELECTED_MARK,
     long_table,
-    natural_key,
+    target_key,
 )
 from fer_bench.records.io import safe_name  # noqa: E402
 from fer_bench.records.schema import HEADLINE_METRIC  # noqa: E402
@@ -34,7 +35,8 @@ _PANEL_COLUMNS = 4   # bar-chart panels per row
 
 def _marks(row: pd.Series) -> str:
     return ((TEST_SELECTED_MARK if row["test_selected"] else "")
-            + (OVERLAP_MARK if row["pretraining_overlap"] else ""))
+            + (OVERLAP_MARK if row["pretraining_overlap"] else "")
+            + (SMALL_TEST_MARK if row.get("small_test") else ""))
 
 
 def _footnote(fig, rows: pd.DataFrame) -> None:
@@ -42,8 +44,10 @@ def _footnote(fig, rows: pd.DataFrame) -> None:
     notes = []
     if rows["test_selected"].any():
         notes.append(f"{TEST_SELECTED_MARK} selected on the test split")
-    if (rows["pretraining_overlap"] != "").any():
+    if rows["pretraining_overlap"].any():
         notes.append(f"{OVERLAP_MARK} encoder pre-trained on this data")
+    if "small_test" in rows and rows["small_test"].any():
+        notes.append(f"{SMALL_TEST_MARK} small test set")
     if notes:
         fig.text(0.01, 0.01, "; ".join(notes), fontsize=7, color="dimgrey")
 
@@ -60,7 +64,7 @@ def bar_chart(rows: pd.DataFrame, title: str, path: Path,
     panel, so that the figure stays readable for many encoders and many targets."""
     rows = rows[rows["metric"] == metric].copy()
     rows["label"] = rows["encoder"] + "@" + rows["revision"]
-    targets = sorted(rows["dataset"].unique(), key=natural_key)
+    targets = sorted(rows["dataset"].unique(), key=target_key)
     encoders = sorted(rows["label"].unique())
     palette = plt.get_cmap("tab10" if len(encoders) <= 10 else "tab20")
     colours = [palette(i % palette.N) for i in range(len(encoders))]

@@ -26,6 +26,7 @@ from fer_bench import __version__
 from fer_bench.leaderboard import (
     OVERLAP_MARK,
     SHORT_CLASSES_MARK,
+    SMALL_TEST_MARK,
     TEST_SELECTED_MARK,
     legend,
     long_table,
@@ -63,10 +64,12 @@ class ReportFiles:
 
 
 def _flags(long: pd.DataFrame) -> pd.DataFrame:
-    rows = long[long["headline"] & (long["test_selected"] | (long["pretraining_overlap"] != "")
-                                    | (long["short_classes"] != ""))]
+    rows = long[long["headline"] & (long["test_selected"] | long["pretraining_overlap"]
+                                    | long["short_classes"])]
     out = rows[["encoder", "revision", "protocol", "protocol_version", "target",
-                "test_selected", "pretraining_overlap", "short_classes"]].copy()
+                "test_selected", "overlap_with", "short_class_names"]]
+    out = out.rename(columns={"overlap_with": "pretraining_overlap",
+                              "short_class_names": "short_classes"})
     return out.reset_index(drop=True)
 
 
@@ -88,7 +91,7 @@ def _html_table(wide: pd.DataFrame) -> str:
         cells = [f"<td>{e(str(name))}</td>"]
         for value in row:
             css = ("stamped" if any(m in value for m in (TEST_SELECTED_MARK, OVERLAP_MARK,
-                                                          SHORT_CLASSES_MARK))
+                                                          SHORT_CLASSES_MARK, SMALL_TEST_MARK))
                    else "empty" if not value else "")
             cells.append(f'<td class="{css}">{e(value) or "–"}</td>' if css
                          else f"<td>{e(value)}</td>")

@@ -70,6 +70,7 @@ class RunEntry:
     record: ResultRecord | None       # None when kept but unreadable
     note: str = ""
     seconds: float = 0.0
+    revision: str = ""
 
 
 class DatasetCache:
@@ -250,24 +251,25 @@ def run_benchmark(encoders: Sequence[str | Encoder], protocols: Sequence[str | P
     entries: list[RunEntry] = []
     bar = _bar(len(jobs), progress)
     for ctx, protocol, task, path, kept in jobs:
-        name = ctx.encoder.info.name
+        name, revision = ctx.encoder.info.name, ctx.encoder.info.revision
         if bar is not None:
             bar.set_description(f"{name} {protocol.name} {task.target}")
         if kept is not None:
             status, record, note = kept
             entries.append(RunEntry(name, protocol.name, task.target, path, status, record,
-                                    note))
+                                    note, revision=revision))
         else:
             started = time.perf_counter()
             try:
                 record, predictions = protocol.run_task(ctx, task)
             except TaskNotApplicable as e:
                 entries.append(RunEntry(name, protocol.name, task.target, path,
-                                        "not-applicable", None, str(e)))
+                                        "not-applicable", None, str(e), revision=revision))
             else:
                 write_record(record, results_dir, predictions)
                 entries.append(RunEntry(name, protocol.name, task.target, path, "computed",
-                                        record, seconds=time.perf_counter() - started))
+                                        record, seconds=time.perf_counter() - started,
+                                        revision=revision))
         if bar is not None:
             bar.update()
     if bar is not None:
@@ -300,21 +302,69 @@ def _bar(total: int, enabled: bool):
     return tqdm(total=total, unit="record", leave=False)
 
 
-def summary_frame(entries: Sequence[RunEntry]) -> pd.DataFrame:
-    """One row per planned record: headline score (percent, mean +- std [interval])."""
+RUN_COLUMNS = ("status", "note", "seconds")
+
+
+def entries_frame(entries: Sequence[RunEntry],
+                  results_dir: str | Path | None = None) -> pd.DataFrame:
+    """What a run did, as numbers: the long leaderboard rows
+    (:data:`fer_bench.leaderboard.LONG_COLUMNS`, one per record x metric; fractions,
+    NaN std where the seeds give one value, flags as booleans) of every planned record
+    that has one, in run order, plus ``status``, ``note`` and ``seconds``. A planned
+    record without scores (not applicable, an unreadable file kept) is one row with
+    its status and NaN scores. ``record`` is the file path relative to ``results_dir``."""
+    from fer_bench.leaderboard import LONG_COLUMNS, record_rows, typed_long
+
     rows = []
     for e in entries:
-        row = {"encoder": e.encoder, "protocol": e.protocol, "target": e.target,
-               "status": e.status}
+        where = _relative(e.path, results_dir)
+        run = {"status": e.status, "note": e.note, "seconds": round(e.seconds, 3)}
         if e.record is not None:
-            h = e.record.headline
-            lo, hi = h.interval or (float("nan"), float("nan"))
-            row[e.record.headline_metric] = (f"{100 * h.mean:.1f} ± {100 * h.std:.1f} "
-                                             f"[{100 * lo:.1f}, {100 * hi:.1f}]")
-            row["accuracy"] = f"{100 * e.record.metrics['accuracy'].mean:.1f}"
-            row["n_test"] = e.record.details.get("sample_sizes", {}).get("test")
-        row["seconds"] = round(e.seconds, 1)
-        if e.note:
-            row["note"] = e.note
+            rows += [{**row, **run} for row in record_rows(e.record, where)]
+        else:
+            rows.append({"encoder": e.encoder, "revision": e.revision, "protocol": e.protocol,
+                         "target": e.target, "record": where, **run})
+    return typed_long(pd.DataFrame(rows, columns=[*LONG_COLUMNS, *RUN_COLUMNS]))
+
+
+def _relative(path: Path, root: str | Path | None) -> str:
+    try:
+        return Path(path).relative_to(root).as_posix() if root is not None else str(path)
+    except ValueError:
+        return str(path)
+
+
+def summary_frame(entries: Sequence[RunEntry], metric: str | None = None) -> pd.DataFrame:
+    """One row per planned record, for people: the score in percent (the headline
+    metric unless ``metric``), its std over seeds ("-" when the seeds give one value),
+    the 95% interval and stamps (:func:`fer_bench.leaderboard.human_cells`), accuracy,
+    the test size, seconds and the note."""
+    return summary_of(entries_frame(entries), metric)
+
+
+def summary_of(frame: pd.DataFrame, metric: str | None = None) -> pd.DataFrame:
+    """:func:`summary_frame` of a frame of :func:`entries_frame` (or long rows)."""
+    from fer_bench.leaderboard import human_cells
+
+    rows = []
+    for _, group in frame.groupby(["encoder", "revision", "protocol", "target", "record"],
+                                  sort=False, dropna=False):
+        first = group.iloc[0]
+        row = {"encoder": first["encoder"], "revision": first["revision"],
+               "protocol": first["protocol"], "target": first["target"]}
+        if "status" in group:
+            row["status"] = first["status"]
+        scored = group[group["metric"] == metric] if metric else group[group["headline"]]
+        if len(scored):
+            row.update(human_cells(scored.iloc[0]))
+            accuracy = group.loc[group["metric"] == "accuracy", "mean"]
+            if metric in (None, "mean_class_accuracy") and len(accuracy):
+                row["accuracy"] = f"{100 * accuracy.iloc[0]:.1f}"
+            n_test = scored.iloc[0]["n_test"]
+            row["n_test"] = "" if pd.isna(n_test) else str(int(n_test))
+        if "seconds" in group:
+            row["seconds"] = f"{float(first['seconds']):.1f}"
+        if "note" in group and isinstance(first["note"], str) and first["note"]:
+            row["note"] = first["note"]
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).fillna("")

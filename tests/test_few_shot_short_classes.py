@@ -44,8 +44,11 @@ def test_the_flag_survives_the_file_and_stamps_the_tables(blobs, tmp_path):
     path = next(tmp_path.rglob("blobs@5shot-knn.json"))
     assert read_record(path).flags.short_classes == ("surprise",)
     long = long_table(tmp_path)
-    short = long[long["headline"]].set_index("target")["short_classes"]
-    assert short.to_dict() == {"blobs@2shot-knn": "", "blobs@5shot-knn": "surprise"}
+    head = long[long["headline"]].set_index("target")
+    assert head["short_classes"].to_dict() == {"blobs@2shot-knn": False,
+                                               "blobs@5shot-knn": True}
+    assert head["short_class_names"].to_dict() == {"blobs@2shot-knn": "",
+                                                   "blobs@5shot-knn": "surprise"}
     markdown = markdown_leaderboard(long)
     assert SHORT_CLASSES_MARK in markdown.split("\n")[2]            # the legend explains it
     header = next(line for line in markdown.splitlines() if line.startswith("| encoder"))

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from datasets_fixtures import make_ferplus_folders, write_image
 from fer_bench.cli import main
+from fer_bench.leaderboard import WIDE_FIELDS
 from fer_bench.protocols.base import get_protocol
 from fer_bench.records import find_record_files, load_records, read_record
 
@@ -53,7 +54,7 @@ def test_run_then_rerun_then_leaderboard_and_plots(tmp_path):
                    "--out", tmp_path / "board")
     assert "| pixels@grey24 |" in board
     wide = pd.read_csv(tmp_path / "board" / "leaderboard_wide.csv", index_col=0)
-    assert list(wide.index) == ["pixels@grey24"] and wide.shape[1] == 8
+    assert list(wide.index) == ["pixels@grey24"] and wide.shape[1] == 8 * len(WIDE_FIELDS)
     long = pd.read_csv(tmp_path / "board" / "leaderboard_long.csv")
     assert len(long) == 8 * 3
 

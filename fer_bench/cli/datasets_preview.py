@@ -14,12 +14,19 @@ import click
               help="Folder holding real datasets (generated ones need none).")
 def preview(name: str, out: str, n: int, seed: int, data_root: str | None) -> None:
     """Write a grid of NAME's faces with the expression under each (e.g. synth-wild,
-    synth-lab:n=560, rafdb)."""
-    from fer_bench.datasets.registry import load_dataset
-    from fer_bench.synth.preview import preview_grid
+    synth-lab:n=560, rafdb). A generated preset not rendered yet is not rendered for
+    this: only the faces on the sheet are."""
+    from fer_bench.datasets.registry import load_dataset, split_spec
+    from fer_bench.synth.preview import preview_grid, preview_preset
 
-    dataset = load_dataset(name, root=data_root)   # errors: one line (fer_bench.cli.errors)
-    path = preview_grid(dataset, out, n=n, seed=seed)
+    entry, parsed = split_spec(name)              # errors: one line (fer_bench.cli.errors)
+    if entry.generated:
+        path = preview_preset(entry.name, out, n=n, seed=seed, progress=True,
+                              options=parsed.options)
+    else:
+        click.echo(f"reading {name} ...", err=True)
+        dataset = load_dataset(name, root=data_root)
+        path = preview_grid(dataset, out, n=n, seed=seed, progress=True)
     click.echo(f"wrote {path}")
 
 

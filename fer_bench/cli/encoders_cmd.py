@@ -12,12 +12,28 @@ def encoders_group() -> None:
 
 
 @encoders_group.command("list")
-def list_encoders() -> None:
-    """Every encoder name --encoder accepts (besides pkg.module:factory)."""
+@click.option("--json", "as_json", is_flag=True,
+              help="A JSON list with every field (description, pre-training classes, ...).")
+@click.option("--names", is_flag=True, help="Only the names, one a line.")
+def list_encoders(as_json: bool, names: bool) -> None:
+    """Every encoder --encoder accepts by name (besides pkg.module:factory): revision,
+    embedding size, input size, pre-training data, whether its weights are here, licence.
+    Read from each encoder's metadata; no weights are loaded."""
+    import json
+
+    from fer_bench.cli.output import text_table
+    from fer_bench.encoder_catalogue import describe_encoders, table_rows
     from fer_bench.encoder_registry import encoder_names
 
-    for name in encoder_names():
-        click.echo(name)
+    if names:
+        for name in encoder_names():
+            click.echo(name)
+        return
+    summaries = describe_encoders()
+    if as_json:
+        click.echo(json.dumps([s.to_dict() for s in summaries], indent=1, ensure_ascii=False))
+        return
+    click.echo(text_table(table_rows(summaries)))
 
 
 def register(main: click.Group) -> None:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from fer_bench.cli.output import format_option
+
 DEFAULT_RESULTS_DIR = "fer-bench-results"   # in the working directory; top-level results/
                                             # holds only committed reference leaderboards
 
@@ -132,16 +134,20 @@ metric_option = click.option(
 @click.option("--num-workers", type=click.IntRange(min=0), default=None,
               help="Image loading workers.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@format_option
 def run_command(encoders, weights, protocols, datasets, data_root, cache_dir, results_dir,
-                overwrite, seeds, device, batch_size, num_workers, quiet):
+                overwrite, seeds, device, batch_size, num_workers, quiet, fmt):
     """Run protocols for encoders; write one record per encoder x protocol x target.
 
     The command line is checked before any work (exit code 2); every dataset is read,
     every encoder built and every existing record judged before anything is computed,
     so bad data, bad weights or records of a newer fer-bench stop the run (exit code 1)
-    before it computes anything."""
+    before it computes anything. The summary goes to stdout (--format), progress and
+    notes to stderr."""
+    from fer_bench.cli.output import emit, note
+    from fer_bench.leaderboard import flat_legend
     from fer_bench.protocols.context import DEFAULT_SEEDS
-    from fer_bench.runner import run_benchmark, summary_frame
+    from fer_bench.runner import entries_frame, run_benchmark, summary_of
 
     paths = _preflight(encoders, weights, protocols, datasets, results_dir, cache_dir, device)
     entries = run_benchmark(
@@ -149,12 +155,13 @@ def run_command(encoders, weights, protocols, datasets, data_root, cache_dir, re
         overwrite=overwrite, data_root=data_root, cache_dir=cache_dir, device=device,
         seeds=tuple(seeds) or DEFAULT_SEEDS, progress=not quiet, weights=paths,
         batch_size=batch_size, num_workers=num_workers)
-    click.echo(summary_frame(entries).to_string(index=False))
+    frame = entries_frame(entries, results_dir)
+    emit(frame, fmt, summary_of(frame), flat_legend(frame[frame["headline"]]))
     computed = sum(e.status == "computed" for e in entries)
     skipped = sum(e.status == "not-applicable" for e in entries)
-    click.echo(f"{computed} record(s) computed, {len(entries) - computed - skipped} kept, "
-               + (f"{skipped} not applicable (see note), " if skipped else "")
-               + f"in {results_dir}")
+    note(f"{computed} record(s) computed, {len(entries) - computed - skipped} kept, "
+         + (f"{skipped} not applicable (see note), " if skipped else "")
+         + f"in {results_dir}")
 
 
 @click.command("leaderboard")

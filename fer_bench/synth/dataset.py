@@ -54,10 +54,11 @@ def check_size(preset: str, n: int, size: int) -> None:
             f"{2 * n * size * size / 2**30:.1f} GiB of PNGs in the cache)")
 
 
-def load_generated(preset: str, n: int | str | None = None, seed: int | str = 0,
+def preset_options(preset: str, n: int | str | None = None, seed: int | str = 0,
                    size: int | str = 112, workers: int | str | None = None,
-                   **unknown) -> SynthDataset:
-    """Load (generating on first use) a preset; option values may be strings from specs."""
+                   **unknown) -> tuple[int, int, int, int | None]:
+    """(n, seed, size, workers) of a preset's options (values may be strings from specs),
+    checked as :func:`load_generated` checks them; nothing is generated."""
     from fer_bench.suggest import did_you_mean as _suggest
 
     if preset not in PRESETS:
@@ -80,6 +81,15 @@ def load_generated(preset: str, n: int | str | None = None, seed: int | str = 0,
                                f"workers >= 0, got n={n}, size={size}, seed={seed}, "
                                f"workers={workers}")
     check_size(preset, n, size)
+    return n, seed, size, workers
+
+
+def load_generated(preset: str, n: int | str | None = None, seed: int | str = 0,
+                   size: int | str = 112, workers: int | str | None = None,
+                   **unknown) -> SynthDataset:
+    """Load (generating on first use) a preset; option values may be strings from specs."""
+    n, seed, size, workers = preset_options(preset, n, seed, size, workers, **unknown)
+    cfg = PRESETS[preset]
     folder = ensure_generated(preset, n, seed, size, workers)
     manifest = read_manifest(folder)
     info = json.loads((folder / "generator.json").read_text())

@@ -139,12 +139,21 @@ def _remove_leftovers(root: Path, name: str) -> None:
             shutil.rmtree(leftover, ignore_errors=True)
 
 
+def generated_folder(preset: str, n: int, seed: int, size: int) -> Path:
+    """Where this preset configuration lives in the cache (rendered or not yet)."""
+    return cache_dir() / "synth" / folder_name(preset, seed, n, size)
+
+
+def is_generated(preset: str, n: int, seed: int, size: int) -> bool:
+    """Whether this preset configuration is rendered in the cache, complete."""
+    return (generated_folder(preset, n, seed, size) / "DONE").is_file()
+
+
 def ensure_generated(preset: str, n: int, seed: int, size: int,
                      workers: int | None = None) -> Path:
     """The cache folder of this preset configuration, generating it first if needed."""
-    root = cache_dir() / "synth"
-    name = folder_name(preset, seed, n, size)
-    final = root / name
+    final = generated_folder(preset, n, seed, size)
+    root, name = final.parent, final.name
     if (final / "DONE").is_file():
         return final
     root.mkdir(parents=True, exist_ok=True)

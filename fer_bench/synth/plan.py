@@ -88,24 +88,61 @@ def _intensity(cfg: PresetConfig, rng: np.random.Generator) -> float:
     return float(lo + (hi - lo) * rng.beta(2.0, 2.0))
 
 
+def still_labels(cfg: PresetConfig, n: int, seed: int) -> list[str]:
+    """The label of every still of a preset, in row order (cheap: no face is planned)."""
+    labels = _class_counts(cfg, n)
+    _rng(seed, cfg.name, _SPLIT, 1).shuffle(labels)
+    return labels
+
+
+def _still(cfg: PresetConfig, seed: int, i: int, label: str, splits: list[str]) -> FaceSpec:
+    """Row ``i`` of a preset of stills: its subject, expression and scene."""
+    s = i // cfg.images_per_subject
+    subject = make_subject(cfg, seed, s, splits[s])
+    rng = _rng(seed, cfg.name, _FACE, i)
+    intensity = 0.0 if label == "neutral" else _intensity(cfg, rng)
+    spec = _face(cfg, subject, label, intensity, rng)
+    spec.meta.update(split=subject.split, subject=f"{cfg.name}-s{s:05d}")
+    return spec
+
+
 def plan_stills(cfg: PresetConfig, n: int, seed: int,
                 labels: list[str] | None = None) -> list[FaceSpec]:
     """Still photos, ``images_per_subject`` per identity, identity-disjoint splits."""
     if labels is None:
-        labels = _class_counts(cfg, n)
-        _rng(seed, cfg.name, _SPLIT, 1).shuffle(labels)
-    k = cfg.images_per_subject
-    n_subjects = -(-n // k)
-    splits = _subject_splits(cfg, n_subjects, seed)
+        labels = still_labels(cfg, n, seed)
+    splits = _subject_splits(cfg, -(-n // cfg.images_per_subject), seed)
+    return [_still(cfg, seed, i, label, splits) for i, label in enumerate(labels)]
+
+
+def _sequence_layout(cfg: PresetConfig, n: int) -> tuple[list[str], int, int]:
+    """(expressions, faces per subject, subjects) of a preset of sequences."""
+    expressions = [c for c in cfg.classes if c != "neutral"]
+    per_subject = len(expressions) * len(cfg.sequence_frames)
+    return expressions, per_subject, max(1, round(n / per_subject))
+
+
+def _frame_label(cfg: PresetConfig, expression: str, f: int) -> str:
+    frames = cfg.sequence_frames
+    return "neutral" if f == 0 else (expression if f >= len(frames) - 2 else "")
+
+
+def _subject_sequences(cfg: PresetConfig, seed: int, s: int) -> list[FaceSpec]:
+    """Every frame subject ``s`` poses, in row order."""
+    expressions, _, _ = _sequence_layout(cfg, 0)
+    subject = make_subject(cfg, seed, s, "train")
+    scene = sample_scene(cfg.scene, _rng(seed, cfg.name, _SCENE, s), grey=cfg.grey)
     specs = []
-    for i, label in enumerate(labels):
-        s = i // k
-        subject = make_subject(cfg, seed, s, splits[s])
-        rng = _rng(seed, cfg.name, _FACE, i)
-        intensity = 0.0 if label == "neutral" else _intensity(cfg, rng)
-        spec = _face(cfg, subject, label, intensity, rng)
-        spec.meta.update(split=subject.split, subject=f"{cfg.name}-s{s:05d}")
-        specs.append(spec)
+    for q, expression in enumerate(expressions):
+        rng = _rng(seed, cfg.name, _FACE, s * len(expressions) + q)
+        apex = _intensity(cfg, rng)
+        apex_aus = sample_aus(expression, apex, subject.style, rng)
+        for f, ramp in enumerate(cfg.sequence_frames):
+            aus = apex_aus * np.float32(ramp)   # one set of AUs, rising to the apex
+            meta = face_meta(cfg, _frame_label(cfg, expression, f), apex * ramp, aus, scene)
+            meta.update(split="train", subject=f"{cfg.name}-s{s:04d}",
+                        sequence=f"{cfg.name}-s{s:04d}-{q + 1:03d}", frame=f)
+            specs.append(FaceSpec(subject.identity, aus, scene, meta))
     return specs
 
 
@@ -115,27 +152,36 @@ def plan_sequences(cfg: PresetConfig, n: int, seed: int) -> list[FaceSpec]:
     The first frame of a sequence is labelled neutral, the last two carry the expression
     (CK+ practice), frames in between stay unlabelled (""). One scene per subject.
     """
-    expressions = [c for c in cfg.classes if c != "neutral"]
-    frames = cfg.sequence_frames
-    per_subject = len(expressions) * len(frames)
-    n_subjects = max(1, round(n / per_subject))
-    specs = []
-    for s in range(n_subjects):
-        subject = make_subject(cfg, seed, s, "train")
-        scene = sample_scene(cfg.scene, _rng(seed, cfg.name, _SCENE, s), grey=cfg.grey)
-        for q, expression in enumerate(expressions):
-            rng = _rng(seed, cfg.name, _FACE, s * len(expressions) + q)
-            apex = _intensity(cfg, rng)
-            apex_aus = sample_aus(expression, apex, subject.style, rng)
-            for f, ramp in enumerate(frames):
-                aus = apex_aus * np.float32(ramp)   # one set of AUs, rising to the apex
-                label = "neutral" if f == 0 else (expression if f >= len(frames) - 2 else "")
-                meta = face_meta(cfg, label, apex * ramp, aus, scene)
-                meta.update(split="train", subject=f"{cfg.name}-s{s:04d}",
-                            sequence=f"{cfg.name}-s{s:04d}-{q + 1:03d}", frame=f)
-                specs.append(FaceSpec(subject.identity, aus, scene, meta))
-    return specs
+    _, _, n_subjects = _sequence_layout(cfg, n)
+    return [spec for s in range(n_subjects) for spec in _subject_sequences(cfg, seed, s)]
 
 
 def plan_preset(cfg: PresetConfig, n: int, seed: int) -> list[FaceSpec]:
     return plan_sequences(cfg, n, seed) if cfg.sequence_frames else plan_stills(cfg, n, seed)
+
+
+def preset_labels(cfg: PresetConfig, n: int, seed: int) -> list[str]:
+    """The label of every row of ``plan_preset(cfg, n, seed)``, in order, without
+    planning any face."""
+    if not cfg.sequence_frames:
+        return still_labels(cfg, n, seed)
+    expressions, _, n_subjects = _sequence_layout(cfg, n)
+    one = [_frame_label(cfg, e, f) for e in expressions for f in range(len(cfg.sequence_frames))]
+    return one * n_subjects
+
+
+def plan_rows(cfg: PresetConfig, n: int, seed: int, rows: list[int]) -> list[FaceSpec]:
+    """``[plan_preset(cfg, n, seed)[i] for i in rows]``, planning only the faces of those
+    rows (stills) or of their subjects (sequences): every face, and every subject's
+    sequences, has random streams of its own."""
+    if cfg.sequence_frames:
+        _, per_subject, _ = _sequence_layout(cfg, n)
+        subjects: dict[int, list[FaceSpec]] = {}
+        for i in rows:
+            subjects.setdefault(i // per_subject, [])
+        for s in subjects:
+            subjects[s] = _subject_sequences(cfg, seed, s)
+        return [subjects[i // per_subject][i % per_subject] for i in rows]
+    labels = still_labels(cfg, n, seed)
+    splits = _subject_splits(cfg, -(-n // cfg.images_per_subject), seed)
+    return [_still(cfg, seed, i, labels[i], splits) for i in rows]
