@@ -4,14 +4,18 @@ Each plot is a function of a pandas frame; the ``*_frame`` functions build those
 from result records (and, for the embedding map, from cached features):
 
 - :func:`recall_heatmap`: encoders x expressions, per-class recall of one protocol on
-  one dataset (where classifiers fail, e.g. fear vs surprise, contempt);
-- :func:`confusion_grid`: row-normalised confusion matrices, one panel per encoder;
+  one dataset (where classifiers fail, e.g. fear vs surprise, contempt), encoders by
+  mean recall (the mean class accuracy), best on top;
+- :func:`confusion_grid`: row-normalised confusion matrices, one panel per encoder in
+  the same order, sized so the report shows them at full size;
 - :func:`few_shot_curves`: score against shots per class, mean +- std over draws,
   one line per encoder and probe;
 - :func:`embedding_map`: a 2-D PCA of one encoder's cached test features (L2-normalised,
   as the probes see them), subsampled, coloured by expression and by dataset.
 
-:func:`write_extra_plots` writes all of them for a results folder.
+Encoders keep one colour (:func:`fer_bench.figure_style.encoder_colours`) in every
+figure: curves, panel titles, tick labels. :func:`write_extra_plots` writes all of them
+for a results folder.
 """
 from __future__ import annotations
 
@@ -25,6 +29,17 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from fer_bench.figure_style import (
+    MAX_WIDTH_IN,
+    check_format,
+    categorical_colours,
+    display_names,
+    encoder_colours,
+    ranked,
+    save,
+    styled,
+    text_inches,
+)
 from fer_bench.leaderboard import OVERLAP_MARK
 from fer_bench.records.io import (
     find_record_files,
@@ -41,7 +56,6 @@ from fer_bench.vocabulary import ALL_EXPRESSIONS
 CLASS_VIEW_PROTOCOLS = ("linear", "knn", "subject-folds", "linear-online")
 EMBEDDING_PROTOCOLS = ("linear", "knn", "subject-folds")
 POINTS_PER_DATASET = 400
-_DPI = 110
 
 
 def _label(record: ResultRecord) -> str:
@@ -143,15 +157,33 @@ def embedding_frame(records: Sequence[tuple[Path, ResultRecord]], encoder: str,
 
 
 # -- figures ------------------------------------------------------------------------------
-def recall_heatmap(frame: pd.DataFrame, title: str, path: Path) -> Path:
-    """Encoders (rows) x expressions (columns) of per-class recall, in percent; the rows
-    of ``frame`` share one protocol and target."""
+def _by_mean_recall(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with a ``score`` column (mean per-class recall: the mean class accuracy
+    over the classes with test rows), best first, ties by encoder."""
+    score = [np.nanmean(list(r.values())) if r else np.nan for r in frame["recall"]]
+    return (frame.assign(score=score)
+            .sort_values(["score", "encoder"], ascending=[False, True], na_position="last",
+                         kind="stable"))
+
+
+@styled
+def recall_figure(frame: pd.DataFrame, title: str,
+                  colours: dict[str, tuple] | None = None):
+    """Encoders (rows, best mean recall on top, names in their colour) x expressions
+    (columns) of per-class recall, in percent; the rows of ``frame`` share one protocol
+    and target. Returns the figure."""
+    frame = _by_mean_recall(frame)
     classes = list(frame["class_set"].iloc[0])
-    encoders = sorted(frame["encoder"])
-    table = np.array([[frame.set_index("encoder").at[e, "recall"].get(c, np.nan)
-                       for c in classes] for e in encoders], dtype=float) * 100
-    fig, ax = plt.subplots(figsize=(max(5.0, 0.75 * len(classes) + 3.0),
-                                    0.45 * len(encoders) + 2.2))
+    encoders = list(frame["encoder"])
+    colours = colours or encoder_colours(encoders)
+    names = display_names(encoders)
+    table = np.array([[r.get(c, np.nan) for c in classes] for r in frame["recall"]],
+                     dtype=float) * 100
+    label_in = max(text_inches(names[e], 8) for e in encoders) + 0.3
+    cell_in = min(0.6, (MAX_WIDTH_IN - label_in - 1.2) / len(classes))
+    class_in = max(text_inches(c, 8) for c in classes) * 0.65 + 0.2    # ticks at 40°
+    fig, ax = plt.subplots(layout="constrained", figsize=(
+        label_in + 1.2 + cell_in * len(classes), 0.9 + class_in + 0.3 * len(encoders)))
     ax.set_facecolor("#e4e4e8")  # classes without test rows (no recall): hatched grey
     ax.add_patch(plt.Rectangle((-0.5, -0.5), len(classes), len(encoders), hatch="///",
                                fill=False, edgecolor="#b8b8c0", linewidth=0, zorder=0))
@@ -161,68 +193,94 @@ def recall_heatmap(frame: pd.DataFrame, title: str, path: Path) -> Path:
         for j in range(len(classes)):
             finite = np.isfinite(table[i, j])
             ax.text(j, i, f"{table[i, j]:.0f}" if finite else "n/a", ha="center",
-                    va="center", fontsize=7, zorder=2,
+                    va="center", fontsize=8, zorder=2,
                     color="dimgrey" if not finite else "white" if table[i, j] < 55 else "black")
-    ax.set_xticks(range(len(classes)), classes, rotation=40, ha="right", fontsize=8)
-    ax.set_yticks(range(len(encoders)), encoders, fontsize=8)
-    ax.set_title(title, fontsize=10)
+    ax.set_xticks(range(len(classes)), classes, rotation=40, ha="right")
+    ax.set_yticks(range(len(encoders)), [names[e] for e in encoders])
+    for tick, encoder in zip(ax.get_yticklabels(), encoders):
+        tick.set_color(colours[encoder])
+        tick.set_fontweight("bold")
+    ax.set_title(title)
     fig.colorbar(image, ax=ax, label="recall (%)", fraction=0.04)
-    fig.tight_layout()
-    fig.savefig(path, dpi=_DPI)
-    plt.close(fig)
-    return path
+    return fig
 
 
-def confusion_grid(frame: pd.DataFrame, title: str, path: Path) -> Path:
-    """Row-normalised confusion matrices (true rows, predicted columns), one panel per
-    encoder; the rows of ``frame`` share one protocol and target."""
-    frame = frame.sort_values("encoder")
+def recall_heatmap(frame: pd.DataFrame, title: str, path: Path,
+                   colours: dict[str, tuple] | None = None) -> Path:
+    """:func:`recall_figure` written to ``path`` (png, svg or pdf by its suffix)."""
+    return save(recall_figure(frame, title, colours), path)
+
+
+@styled
+def confusion_figure(frame: pd.DataFrame, title: str,
+                     colours: dict[str, tuple] | None = None):
+    """Row-normalised confusion matrices (true rows, predicted columns, in percent), one
+    panel per encoder, best mean recall first, the title in the encoder's colour; the
+    rows of ``frame`` share one protocol and target. Cells are large enough for their
+    numbers at the report's size; class names stand once per row and column of panels.
+    Returns the figure."""
+    frame = _by_mean_recall(frame)
     classes = list(frame["class_set"].iloc[0])
     n, k = len(frame), len(classes)
-    cols = min(n, 3)
+    colours = colours or encoder_colours(frame["encoder"])
+    names = display_names(frame["encoder"])
+    cell_in = 0.34 if k <= 10 else 0.25       # room for "100" at the digits' size
+    digits = 8 if k <= 10 else 7
+    class_in = max(text_inches(c, 8) for c in classes) + 0.15
+    panel_in = cell_in * k + 0.25
+    cols = max(1, min(n, int((MAX_WIDTH_IN - class_in - 0.4) // panel_in)))
     rows = -(-n // cols)
-    side = max(3.2, 0.42 * k + 1.6)
-    fig, axes = plt.subplots(rows, cols, figsize=(side * cols, side * rows + 0.6),
-                             squeeze=False)
+    fig, axes = plt.subplots(rows, cols, squeeze=False, layout="constrained", figsize=(
+        class_in + 0.4 + panel_in * cols, 0.8 + class_in * 0.75 + rows * (cell_in * k + 0.45)))
     for ax in axes.flat[n:]:
         ax.axis("off")
-    for ax, (_, r) in zip(axes.flat, frame.iterrows()):
+    for index, (ax, (_, r)) in enumerate(zip(axes.flat, frame.iterrows())):
         cm = r["confusion"]
         totals = cm.sum(axis=1, keepdims=True)
         share = np.divide(cm, totals, out=np.full_like(cm, np.nan), where=totals > 0)
         ax.imshow(np.ma.masked_invalid(share), vmin=0, vmax=1, cmap="Blues")
-        if k <= 10:
-            for i in range(k):
-                for j in range(k):
-                    if np.isfinite(share[i, j]) and share[i, j] >= 0.005:
-                        ax.text(j, i, f"{100 * share[i, j]:.0f}", ha="center", va="center",
-                                fontsize=6, color="white" if share[i, j] > 0.6 else "black")
-        ax.set_xticks(range(k), classes, rotation=60, ha="right", fontsize=6)
-        ax.set_yticks(range(k), classes, fontsize=6)
-        ax.set_title(r["encoder"], fontsize=8)
-        ax.set_xlabel("predicted", fontsize=7)
-        ax.set_ylabel("true", fontsize=7)
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=_DPI)
-    plt.close(fig)
-    return path
+        for i in range(k):
+            for j in range(k):
+                if np.isfinite(share[i, j]) and share[i, j] >= 0.005:
+                    ax.text(j, i, f"{100 * share[i, j]:.0f}", ha="center", va="center",
+                            fontsize=digits, color="white" if share[i, j] > 0.6 else "black")
+        ax.set_xticks(range(k), classes, rotation=50, ha="right", rotation_mode="anchor")
+        ax.set_yticks(range(k), classes)
+        # names once: true classes on the first column, predicted on the lowest panel
+        ax.tick_params(labelleft=index % cols == 0, labelbottom=index + cols >= n)
+        score = "" if np.isnan(r["score"]) else f" · {100 * r['score']:.1f}"
+        ax.set_title(names[r["encoder"]] + score, color=colours[r["encoder"]],
+                     fontweight="bold", fontsize=9)
+    fig.suptitle(title)
+    fig.supxlabel("predicted", fontsize=9)
+    fig.supylabel("true", fontsize=9)
+    return fig
 
 
-def few_shot_curves(frame: pd.DataFrame, title: str, path: Path,
-                    metric: str = HEADLINE_METRIC) -> Path:
+def confusion_grid(frame: pd.DataFrame, title: str, path: Path,
+                   colours: dict[str, tuple] | None = None) -> Path:
+    """:func:`confusion_figure` written to ``path`` (png, svg or pdf by its suffix)."""
+    return save(confusion_figure(frame, title, colours), path)
+
+
+@styled
+def few_shot_figure(frame: pd.DataFrame, title: str, metric: str = HEADLINE_METRIC,
+                    colours: dict[str, tuple] | None = None):
     """Score against shots per class (log x), one line per encoder and probe (colour:
-    encoder, style: probe), band = +-1 std over draws; rows share one dataset."""
-    encoders = sorted(frame["encoder"].unique())
-    colours = {e: plt.get_cmap("tab10")(i % 10) for i, e in enumerate(encoders)}
+    the encoder's, style: probe), band = +-1 std over draws; rows share one dataset.
+    The legend lists the lines from the best score at the most shots down. Returns the
+    figure."""
+    colours = colours or encoder_colours(frame["encoder"])
+    names = display_names(frame["encoder"])
     styles = {"knn": "--", "linear": "-"}
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    for (enc, probe), rows in frame.groupby(["encoder", "probe"]):
-        rows = rows.sort_values("shots")
+    fig, ax = plt.subplots(figsize=(7.2, 4.2), layout="constrained")
+    last = frame.sort_values("shots").groupby(["encoder", "probe"])["mean"].last()
+    for enc, probe in ranked(last):
+        rows = frame[(frame["encoder"] == enc) & (frame["probe"] == probe)].sort_values("shots")
         x, m, s = rows["shots"].to_numpy(), 100 * rows["mean"].to_numpy(), 100 * rows["std"].to_numpy()
         stamp = OVERLAP_MARK if "overlap" in rows and rows["overlap"].any() else ""
         ax.plot(x, m, styles.get(probe, ":"), marker="o", ms=3, color=colours[enc],
-                label=f"{enc}{stamp} · {probe}")
+                label=f"{names[enc]}{stamp} · {probe}")
         ax.fill_between(x, m - s, m + s, color=colours[enc], alpha=0.15, linewidth=0)
     shots = sorted(frame["shots"].unique())
     ax.set_xscale("log")
@@ -232,64 +290,68 @@ def few_shot_curves(frame: pd.DataFrame, title: str, path: Path,
     ax.set_ylabel(f"{metric.replace('_', ' ')} (%)")
     ax.set_ylim(0, 100)
     ax.grid(alpha=0.3)
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title)
     # long handles, so that knn's dashes read apart from linear's solid line
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), handlelength=3.5)
-    fig.tight_layout()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), handlelength=3.5)
     if "overlap" in frame and frame["overlap"].any():
-        fig.text(0.01, 0.01, f"{OVERLAP_MARK} encoder pre-trained on this data", fontsize=7,
-                 color="dimgrey")
-    fig.savefig(path, dpi=_DPI)
-    plt.close(fig)
-    return path
+        fig.supxlabel(f"{OVERLAP_MARK} encoder pre-trained on this data", fontsize=8,
+                      color="dimgrey")
+    return fig
 
 
-def _categorical_colours(values: Sequence[str]) -> dict[str, tuple]:
-    """tab10 up to 10 values; beyond, tab20's strong shades first, then its pale ones."""
-    if len(values) <= 10:
-        return {v: plt.get_cmap("tab10")(i) for i, v in enumerate(values)}
-    order = list(range(0, 20, 2)) + list(range(1, 20, 2))
-    return {v: plt.get_cmap("tab20")(order[i % 20]) for i, v in enumerate(values)}
+def few_shot_curves(frame: pd.DataFrame, title: str, path: Path,
+                    metric: str = HEADLINE_METRIC,
+                    colours: dict[str, tuple] | None = None) -> Path:
+    """:func:`few_shot_figure` written to ``path`` (png, svg or pdf by its suffix)."""
+    return save(few_shot_figure(frame, title, metric, colours), path)
 
 
-def embedding_map(frame: pd.DataFrame, title: str, path: Path) -> Path:
+@styled
+def embedding_figure(frame: pd.DataFrame, title: str):
     """Two panels of the same 2-D points: coloured by expression, and by dataset."""
-    fig, axes = plt.subplots(1, 2, figsize=(12.5, 5.2))
+    fig, axes = plt.subplots(1, 2, figsize=(MAX_WIDTH_IN, 4.6), layout="constrained")
     for ax, column in zip(axes, ("expression", "dataset")):
         values = sorted(frame[column].unique(), key=lambda v: (
             ALL_EXPRESSIONS.index(v) if v in ALL_EXPRESSIONS else len(ALL_EXPRESSIONS), v))
-        colours = _categorical_colours(values)
+        colours = categorical_colours(values)
         for v in values:
             pts = frame[frame[column] == v]
-            ax.scatter(pts["x"], pts["y"], s=14, alpha=0.8, color=colours[v], label=v,
+            ax.scatter(pts["x"], pts["y"], s=12, alpha=0.8, color=colours[v], label=v,
                        linewidths=0)
         ax.set_title(f"coloured by {column}", fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.legend(fontsize=6, markerscale=2, loc="upper left", bbox_to_anchor=(1.0, 1.0),
+        ax.legend(fontsize=7, markerscale=2, loc="upper left", bbox_to_anchor=(1.0, 1.0),
                   ncol=1 if len(values) <= 16 else 2)
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=_DPI)
-    plt.close(fig)
-    return path
+    fig.suptitle(title)
+    return fig
+
+
+def embedding_map(frame: pd.DataFrame, title: str, path: Path) -> Path:
+    """:func:`embedding_figure` written to ``path`` (png, svg or pdf by its suffix)."""
+    return save(embedding_figure(frame, title), path)
 
 
 # -- all of them ----------------------------------------------------------------------------
 def write_extra_plots(results_dir: str | Path, out: str | Path,
                       metric: str = HEADLINE_METRIC,
                       store_root: str | Path | None = None,
-                      records: Sequence[tuple[Path, ResultRecord]] | None = None
+                      records: Sequence[tuple[Path, ResultRecord]] | None = None,
+                      fmt: str = "png", colours: dict[str, tuple] | None = None
                       ) -> list[Path]:
     """Recall heatmaps and confusion grids per protocol and dataset, few-shot curves per
     dataset, an embedding map per encoder (when its features are still in the feature
-    store under ``store_root``, default ``cache_dir()/features``); ``records``: (path,
-    record) pairs read already (default: every record under ``results_dir``)."""
+    store under ``store_root``, default ``cache_dir()/features``), as ``fmt`` files
+    (png, svg, pdf); ``records``: (path, record) pairs read already (default: every
+    record under ``results_dir``). Encoder colours: ``colours``, else one per encoder of
+    these records (as :func:`fer_bench.plots.write_plots` gives them)."""
     from fer_bench.paths import cache_dir
 
+    check_format(fmt)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     records = load_record_files(results_dir) if records is None else list(records)
+    colours = colours or encoder_colours(_label(r) for _, r in records)
     written: list[Path] = []
     views = class_view_frame(records)
     for (protocol, target), rows in views.groupby(["protocol", "target"]):
@@ -297,17 +359,18 @@ def write_extra_plots(results_dir: str | Path, out: str | Path,
         rows = rows[[c == first for c in rows["class_set"]]]
         tag = safe_name(f"{protocol}_{target}")
         written.append(recall_heatmap(rows, f"per-class recall · {protocol} · {target}",
-                                      out / f"recall_{tag}.png"))
+                                      out / f"recall_{tag}.{fmt}", colours))
         written.append(confusion_grid(rows, f"confusion (row %) · {protocol} · {target}",
-                                      out / f"confusion_{tag}.png"))
+                                      out / f"confusion_{tag}.{fmt}", colours))
     shots = few_shot_frame(records, metric)
     for dataset, rows in shots.groupby("dataset"):
         written.append(few_shot_curves(rows, f"few-shot · {dataset} · mean ± std over draws",
-                                       out / f"fewshot_{safe_name(dataset)}.png", metric))
+                                       out / f"fewshot_{safe_name(dataset)}.{fmt}", metric,
+                                       colours))
     root = Path(store_root) if store_root else cache_dir() / "features"
     for encoder in sorted({_label(r) for _, r in records}):
         points = embedding_frame(records, encoder, root)
         if len(points):
             written.append(embedding_map(points, f"{encoder} · PCA of cached test features",
-                                         out / f"embedding_{safe_name(encoder)}.png"))
+                                         out / f"embedding_{safe_name(encoder)}.{fmt}"))
     return written

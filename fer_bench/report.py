@@ -9,7 +9,8 @@ never shows a number the long CSV does not hold:
   was pre-trained on (``*``), with the datasets concerned;
 - every plot of :mod:`fer_bench.plots` and :mod:`fer_bench.plots_extra`, written as PNG
   files next to the page and referenced by relative paths, so the folder can be copied,
-  zipped or served as it is. The leaderboard CSVs and markdown are written alongside.
+  zipped or served as it is; they are sized for the page's content column, so it shows
+  them at their own size. The leaderboard CSVs and markdown are written alongside.
 """
 from __future__ import annotations
 
@@ -42,13 +43,17 @@ HTML_FILE, MARKDOWN_FILE = "index.html", "index.md"
 # Figure sections, in page order: (anchor, heading, file-name prefix, caption).
 SECTIONS = (
     ("bars", "Scores per dataset", "bars_",
-     "bar = mean over seeds, whiskers = 95% bootstrap interval, dashed = chance"),
+     "bars sorted by score in each panel; bar = mean over seeds, whiskers = 95% bootstrap "
+     "interval, dashed = chance; an encoder has one colour in every figure"),
     ("cross", "Cross-dataset transfer", "cross_",
-     "probe fitted on the source (rows), scored on the target (columns), shared classes"),
+     "a panel per encoder, best mean transfer first: probe fitted on the source (rows), "
+     "scored on the target (columns) over the classes both share"),
     ("recall", "Per-class recall", "recall_",
-     "encoders x expressions, recall in percent; n/a: no test rows of that class"),
+     "encoders x expressions, best mean recall on top, recall in percent; n/a: no test "
+     "rows of that class"),
     ("confusion", "Confusion matrices", "confusion_",
-     "row-normalised: each true class's predictions, in percent"),
+     "row-normalised: each true class's predictions, in percent; a panel per encoder, "
+     "best first, with its mean class accuracy"),
     ("fewshot", "Few-shot curves", "fewshot_",
      "mean ± std over draws of the support; the queries are the whole test split"),
     ("embedding", "Embedding maps", "embedding_",
@@ -164,8 +169,8 @@ def build_report(results_dir: str | Path, out: str | Path, metric: str = HEADLIN
     records = load_record_files(results_dir) if records is None else list(records)
     long = long_table(results_dir, records)
     write_leaderboard(results_dir, out, metric, records)
-    plots = write_plots(results_dir, out, metric, records)
-    plots += write_extra_plots(results_dir, out, metric, store_root, records)
+    plots = write_plots(results_dir, out, metric, records, fmt="png")
+    plots += write_extra_plots(results_dir, out, metric, store_root, records, fmt="png")
     tables = protocol_tables(long, metric)
     flags = _flags(long)
     groups = _group_plots(plots)

@@ -83,8 +83,8 @@ def test_every_plot_is_on_the_page_by_a_relative_path_and_exists(report):
     assert set(pngs) == extra | {
         "bars_knn-v1.png", "bars_linear-v1.png", "bars_linear-online-v1.png",
         f"bars_few-shot-v{get_protocol('few-shot').version}.png",  # run here, not a fixture
-        "fewshot_blobs.png", "cross_enc-a@r1_cross-dataset-v1.png",
-        "cross_enc-b@r2_cross-dataset-v1.png"}          # no embedding map: no feature store
+        "fewshot_blobs.png",
+        "cross_cross-dataset-v1.png"}          # one for all encoders; no embedding map: no store
     for png in pngs:          # real drawings, not blank canvases
         assert colours(site / png) > 30, png
     for link in page.links:

@@ -62,7 +62,7 @@ def test_run_then_rerun_then_leaderboard_and_plots(tmp_path):
     names = sorted(p.name for p in (tmp_path / "plots").iterdir())
     v = {name: f"{name}-v{get_protocol(name).version}" for name in ("linear", "knn", "cross-dataset")}
     assert {f"bars_{v['knn']}.png", f"bars_{v['linear']}.png",
-            f"cross_pixels@grey24_{v['cross-dataset']}.png"} <= set(names)
+            f"cross_{v['cross-dataset']}.png"} <= set(names)
     # fer_bench.plots_extra: recall heatmap and confusion grid per protocol and dataset
     assert {f"{kind}_{v[p]}_{ds}.png" for kind in ("recall", "confusion")
             for p in ("linear", "knn") for ds in ("synth-wild_n=100_size=32",

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from fer_bench.cli.output import format_option
+from fer_bench.figure_style import FORMATS as FIGURE_FORMATS
 
 DEFAULT_RESULTS_DIR = "fer-bench-results"   # in the working directory; top-level results/
                                             # holds only committed reference leaderboards
@@ -184,16 +185,20 @@ def leaderboard_command(results_dir, out, metric, strict):
 @results_option
 @out_option
 @metric_option
+@click.option("--format", "fmt", type=click.Choice(FIGURE_FORMATS), default="png",
+              show_default=True,
+              help="File format: png (as in the report), svg or pdf (vector, for a paper).")
 @strict_option
-def plot_command(results_dir, out, metric, strict):
-    """Bar charts with interval whiskers, cross-dataset heatmaps, per-class recall,
-    confusion matrices, few-shot curves and embedding maps (PNG)."""
+def plot_command(results_dir, out, metric, fmt, strict):
+    """Bar charts with interval whiskers, one cross-dataset figure per pair protocol,
+    per-class recall, confusion matrices, few-shot curves and embedding maps; one colour
+    per encoder in every figure."""
     from fer_bench.plots import write_plots
     from fer_bench.plots_extra import write_extra_plots
 
     records = _scan(results_dir, strict)
-    written = (write_plots(results_dir, out, metric, records)
-               + write_extra_plots(results_dir, out, metric, records=records))
+    written = (write_plots(results_dir, out, metric, records, fmt=fmt)
+               + write_extra_plots(results_dir, out, metric, records=records, fmt=fmt))
     for path in written:
         click.echo(f"wrote {path}")
 
