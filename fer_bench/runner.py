@@ -45,6 +45,7 @@ from fer_bench.protocols.context import DEFAULT_SEEDS, RunContext, TaskNotApplic
 from fer_bench.records.io import read_record, record_path, safe_name, write_record
 from fer_bench.records.migrate import UNKNOWN, NewerSchemaError, RecordSchemaError
 from fer_bench.records.schema import RecordKey, ResultRecord
+from fer_bench.runtime import resolve_device
 
 OVERWRITE_MODES = ("never", "missing", "always")
 
@@ -84,13 +85,6 @@ class DatasetCache:
         if spec not in self._loaded:
             self._loaded[spec] = load_dataset(spec, root=self.data_root)
         return self._loaded[spec]
-
-
-def resolve_device(device: str | None) -> str:
-    if device in (None, "auto"):
-        import torch
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
 
 
 def record_names(specs: Sequence[str]) -> dict[str, str]:

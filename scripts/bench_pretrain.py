@@ -34,12 +34,13 @@ from pathlib import Path
 import torch
 
 from fer_bench.pretrain.data import PretrainData, Source, load_pretrain_data, merge_sources
-from fer_bench.pretrain.distributed import DistContext, resolve_device
+from fer_bench.pretrain.distributed import DistContext
 from fer_bench.pretrain.losses import Objective
 from fer_bench.pretrain.model import build_model
 from fer_bench.pretrain.pipeline import DeviceBatches
 from fer_bench.pretrain.reference_loop import reference_loader, stack_views
 from fer_bench.pretrain.step import TrainStep, make_optimizer
+from fer_bench.runtime import resolve_device
 
 
 def synthetic_data(n: int, size: int) -> PretrainData:
@@ -224,7 +225,7 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    ctx = DistContext(device=resolve_device(args.device))
+    ctx = DistContext(device=torch.device(resolve_device(args.device, local_rank=0)))
     t0 = time.perf_counter()
     data = (synthetic_data(args.synthetic, args.input_size) if args.synthetic
             else load_pretrain_data(args.data, args.input_size))

@@ -19,17 +19,15 @@ def check_encoder_command(name: str, weights: str | None, device: str | None,
     """Run encoder NAME (built-in, installed, or pkg.module:factory) on generated faces and
     check shape, dtype, finite values, determinism, batch-size invariance (batch 1 vs N),
     eval mode and sealed preprocessing; print metadata and throughput. Exit 1 on failure."""
-    import torch
-
     from fer_bench.check_encoder import check_encoder
     from fer_bench.cli.errors import check_device, check_encoder_spec, check_weights_path
     from fer_bench.encoder_registry import get_encoder, parse_encoder_options
+    from fer_bench.runtime import resolve_device
 
     check_encoder_spec(name, "NAME")
     if weights is not None:
         weights = str(check_weights_path(weights))
-    device = check_device(device) if device else ("cuda" if torch.cuda.is_available()
-                                                  else "cpu")
+    device = resolve_device(check_device(device) if device else None)
     try:
         factory_options = parse_encoder_options(options)
     except ValueError as e:

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import contextlib
-import os
 
 import click
 
+from fer_bench import runtime
 from fer_bench.cli.errors import SuggestingGroup
 
 cache_dir_option = click.option(
@@ -19,15 +19,6 @@ def _store(cache_dir):
     from fer_bench.paths import cache_dir as default_cache_dir
 
     return FeatureStore(default_cache_dir(cache_dir) / "features")
-
-
-def _device(device: str, distributed: bool) -> str:
-    if device == "auto":
-        import torch
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    if distributed and device == "cuda":  # torchrun: one GPU per local rank
-        device = f"cuda:{os.environ.get('LOCAL_RANK', '0')}"
-    return device
 
 
 @click.command("extract")
@@ -66,12 +57,13 @@ def extract_command(encoder_spec, weights, dataset_spec, splits, data_root, cach
         weights = str(check_weights_path(weights))
     check_device(device)
     store = _store(resolved_cache_dir(cache_dir))
-    if distributed and "WORLD_SIZE" not in os.environ:
+    if distributed and not runtime.under_torchrun():
         click.echo("--distributed outside torchrun (no WORLD_SIZE): extracting in this process",
                    err=True)
         distributed = False
-    rank0 = int(os.environ.get("RANK", "0")) == 0 or not distributed
-    encoder = get_encoder(encoder_spec, weights=weights, device=_device(device, distributed))
+    rank0 = runtime.is_main_process() or not distributed
+    device = runtime.resolve_device(device, runtime.local_rank() if distributed else None)
+    encoder = get_encoder(encoder_spec, weights=weights, device=device)
     dataset = load_dataset(dataset_spec, root=data_root)
     for split in splits:
         if split not in dataset.splits:
@@ -80,8 +72,7 @@ def extract_command(encoder_spec, weights, dataset_spec, splits, data_root, cach
                                      f"{', '.join(dataset.splits)}", param_hint="--split")
     with contextlib.ExitStack() as stack:
         if distributed:  # one process group for all splits
-            from fer_bench.features.distributed import process_group
-            stack.enter_context(process_group(encoder.device))
+            stack.enter_context(runtime.process_group(encoder.device))
         _extract_splits(store, encoder, dataset, splits or dataset.splits, batch_size,
                         workers, distributed, rank0)
     if rank0:

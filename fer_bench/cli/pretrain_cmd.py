@@ -8,6 +8,7 @@ import click
 
 from fer_bench.datasets.base import DatasetSpecError
 from fer_bench.pretrain.losses import METHODS
+from fer_bench.runtime import is_main_process
 
 _DEFAULT_SHARD_MB = 16.0
 # Bad input (unknown dataset or split, existing run, changed settings on resume, bad
@@ -114,7 +115,7 @@ def pretrain_command(export_to, revision, shard_mb, compile_, **options) -> None
                    f"{first['effective_rank']:.1f} -> {last['effective_rank']:.1f}, top share "
                    f"{first['top_share']:.2f} -> {last['top_share']:.2f}, kNN mean class acc. "
                    f"{100 * first['knn_mca']:.1f} -> {100 * last['knn_mca']:.1f}")
-    if export_to is not None and _is_main_process():
+    if export_to is not None and is_main_process():
         revision = revision or f"{cfg.method}-{cfg.input_size}px-e{result.epochs_run:g}"
         click.echo(_exported(export_result(result, export_to, revision, shard_mb), revision))
 
@@ -159,11 +160,6 @@ def _check_command_line(options: dict) -> None:
 def _exported(files: list[Path], revision: str) -> str:
     where = files[0].parent if len(files) > 1 else files[0]  # shards + index, or one file
     return f"exported {len(files)} file(s) to {where} (revision {revision})"
-
-
-def _is_main_process() -> bool:
-    import os
-    return int(os.environ.get("RANK", "0")) == 0
 
 
 def register(main: click.Group) -> None:

@@ -13,13 +13,11 @@ exactly as a single-process run would: the features are byte-identical to one.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import numpy as np
-import torch
 import torch.distributed as dist
 
+from fer_bench import runtime
 from fer_bench.datasets.base import Dataset
 from fer_bench.encoder import Encoder
 from fer_bench.features.entry import Features
@@ -28,26 +26,10 @@ from fer_bench.features.shards import shard_ranges
 from fer_bench.features.store import FeatureStore, dataset_ids
 
 
-@contextmanager
-def process_group(device: torch.device) -> Iterator[None]:
-    """The default process group from torchrun's environment (gloo on CPU, nccl on GPU),
-    unless one exists already; torn down on exit if made here."""
-    if dist.is_initialized():
-        yield
-        return
-    if device.type == "cuda":
-        torch.cuda.set_device(device)
-    dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
-    try:
-        yield
-    finally:
-        dist.destroy_process_group()
-
-
 def extract_distributed(store: FeatureStore, encoder: Encoder, dataset: Dataset, *,
                         batch_size: int = 64, num_workers: int | None = None) -> Features | None:
     """Run on every rank; returns the entry on rank 0 and None elsewhere."""
-    with process_group(encoder.device):
+    with runtime.process_group(encoder.device):
         return _extract(store, encoder, dataset, batch_size, num_workers)
 
 
@@ -134,15 +116,13 @@ def _place_by_id(partial, row_of: dict, start: int, stop: int, ids: np.ndarray,
     partial.write(start, stop, out)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """``python -m fer_bench.features.distributed`` = ``fer-bench extract --distributed``."""
+if __name__ == "__main__":
+    # ``python -m fer_bench.features.distributed`` = ``fer-bench extract --distributed``. The
+    # command line is imported only here, where this file is the program, never by an
+    # importer of this module: the features layer does not depend on the CLI.
     import sys
 
     from fer_bench.cli.features_cmd import extract_command
 
-    args = list(sys.argv[1:] if argv is None else argv)
-    extract_command.main(args=args + ["--distributed"], prog_name="fer_bench.features.distributed")
-
-
-if __name__ == "__main__":
-    main()
+    extract_command.main(args=sys.argv[1:] + ["--distributed"],
+                         prog_name="fer_bench.features.distributed")

@@ -9,12 +9,13 @@ statistics stay per rank, as in the official DataParallel code).
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import timedelta
 
 import torch
 import torch.distributed as dist
+
+from fer_bench import runtime
 
 
 @dataclass(frozen=True)
@@ -33,28 +34,14 @@ class DistContext:
         return self.world > 1
 
 
-def resolve_device(name: str = "auto", local_rank: int = 0) -> torch.device:
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    device = torch.device(name)
-    if device.type == "cuda" and device.index is None:
-        device = torch.device("cuda", local_rank)
-    return device
-
-
 def init_distributed(device: str = "auto") -> DistContext:
     """Join the process group torchrun describes (WORLD_SIZE > 1), else a single process.
     nccl on CUDA, gloo on the CPU."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    dev = resolve_device(device, local_rank)
-    if world == 1:
+    local_rank = runtime.local_rank()
+    dev = torch.device(runtime.resolve_device(device, local_rank))
+    if runtime.world_size() == 1:
         return DistContext(device=dev)
-    if dev.type == "cuda":
-        torch.cuda.set_device(dev)
-    if not dist.is_initialized():
-        dist.init_process_group("nccl" if dev.type == "cuda" else "gloo",
-                                timeout=timedelta(minutes=10))
+    runtime.join_process_group(dev, timeout=timedelta(minutes=10))
     return DistContext(dist.get_rank(), dist.get_world_size(), local_rank, dev)
 
 
