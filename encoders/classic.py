@@ -20,8 +20,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from fer_bench.encoder import Encoder, EncoderInfo, Preprocessing
+from fer_bench.encoder import Encoder, EncoderInfo
 from fer_bench.encoder_registry import register_encoder
+from fer_bench.images.preprocess import Preprocessing
 
 _EXTRA = "classic"
 # mean 0, std 1: the network input is uint8 / 255 exactly, which forward() turns back into

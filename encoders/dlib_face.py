@@ -21,9 +21,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from fer_bench.encoder import Encoder, EncoderInfo, Preprocessing
+from fer_bench.encoder import Encoder, EncoderInfo
 from fer_bench.encoder_registry import register_encoder
 from fer_bench.fetch import PinnedFile, declare_weights, locate
+from fer_bench.images.preprocess import Preprocessing
 
 NAME = "dlib-face"
 CHIP = 150  # dlib's face chip side

@@ -21,20 +21,18 @@ same unit. A geometric baseline: it sees shape, never texture.
 """
 from __future__ import annotations
 
-import os
-import warnings
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-from fer_bench.encoder import Encoder, EncoderInfo, Preprocessing, file_digest
+from fer_bench.encoder import Encoder, EncoderInfo, file_digest
 from fer_bench.encoder_registry import register_encoder
+from fer_bench.images.mediapipe_detect import MEDIAPIPE_VERSION, import_mediapipe, quiet_protobuf
+from fer_bench.images.preprocess import Preprocessing
 
 NAME = "facemesh"
-MEDIAPIPE_VERSION = "0.10.14"
 MODEL_FILE = "mediapipe/modules/face_landmark/face_landmark.tflite"
 MODEL_SHA256 = "1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814"
 NUM_LANDMARKS = 468
@@ -107,32 +105,6 @@ node {
 """ % MODEL_FILE
 
 
-def import_mediapipe():
-    """mediapipe of the pinned version, or an ImportError naming the extra."""
-    # MediaPipe's C++ logging (glog) prints a line per graph start unless told otherwise.
-    os.environ.setdefault("GLOG_minloglevel", "2")
-    try:
-        import mediapipe
-    except ImportError as e:
-        raise ImportError(f"the {NAME} encoder needs mediapipe=={MEDIAPIPE_VERSION} (extra "
-                          f"'landmarks'): pip install --no-deps mediapipe=={MEDIAPIPE_VERSION} "
-                          f"absl-py attrs flatbuffers 'protobuf>=4.25.3,<5' ({e})") from None
-    if mediapipe.__version__ != MEDIAPIPE_VERSION:
-        raise ImportError(f"the {NAME} encoder needs mediapipe==={MEDIAPIPE_VERSION}, found "
-                          f"{mediapipe.__version__} (releases after 0.10.14 no longer ship "
-                          "the face-mesh model)")
-    return mediapipe
-
-
-@contextmanager
-def quiet_protobuf():
-    """Silence the protobuf deprecation warning mediapipe 0.10.14 triggers on every call."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="SymbolDatabase.GetPrototype",
-                                category=UserWarning)
-        yield
-
-
 def geometry_features(landmarks: np.ndarray) -> np.ndarray:
     """(468, 3) landmarks in pixels -> EMBED_DIM features, invariant to translation, scale
     and in-plane rotation of the face (see the module docstring)."""
@@ -158,7 +130,7 @@ class FaceMeshLandmarks:
     in pixels of the image (z in the same scale as x)."""
 
     def __init__(self, margin: float = 1.5):
-        mp = import_mediapipe()
+        mp = import_mediapipe(f"the {NAME} encoder")
         # Importing the option protos registers their extensions for the text graph.
         from google.protobuf import text_format
         from mediapipe.calculators.core import split_vector_calculator_pb2  # noqa: F401
@@ -204,7 +176,7 @@ class FaceMeshEncoder(Encoder):
         self.margin = margin
 
     def build(self) -> nn.Module:
-        path = Path(import_mediapipe().__file__).parents[1] / MODEL_FILE
+        path = Path(import_mediapipe(f"the {NAME} encoder").__file__).parents[1] / MODEL_FILE
         if not path.is_file() or file_digest(path) != MODEL_SHA256:
             raise RuntimeError(f"{path}: missing or not the face-mesh model of mediapipe "
                                f"{MEDIAPIPE_VERSION} (sha256 {MODEL_SHA256[:12]}...); "

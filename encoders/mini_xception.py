@@ -23,9 +23,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fer_bench.encoder import Encoder, EncoderInfo, Preprocessing, file_digest
+from fer_bench.encoder import Encoder, EncoderInfo, file_digest
 from fer_bench.encoder_registry import register_encoder
 from fer_bench.fetch import PinnedFile, declare_weights, locate
+from fer_bench.images.preprocess import Preprocessing
 
 NAME = "mini-xception"
 WEIGHTS = declare_weights(PinnedFile(

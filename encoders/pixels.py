@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from torch import nn
 
-from fer_bench.encoder import Encoder, EncoderInfo, Preprocessing
+from fer_bench.encoder import Encoder, EncoderInfo
 from fer_bench.encoder_registry import register_encoder
+from fer_bench.images.preprocess import Preprocessing
 
 
 class PixelsEncoder(Encoder):

@@ -18,9 +18,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from fer_bench.encoder import Encoder, EncoderInfo, Preprocessing, file_digest
+from fer_bench.encoder import Encoder, EncoderInfo, file_digest
 from fer_bench.encoder_registry import register_encoder
 from fer_bench.fetch import PinnedFile, declare_weights, locate
+from fer_bench.images.preprocess import Preprocessing
 
 NAME = "pyemotion"
 WEIGHTS = declare_weights(PinnedFile(

@@ -14,9 +14,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from fer_bench.encoder import Encoder, EncoderInfo, Preprocessing
+from fer_bench.encoder import Encoder, EncoderInfo
 from fer_bench.encoder_registry import register_encoder
 from fer_bench.encoders.resnet import EMBED_DIM, LAYER, ResNet18Encoder, build_resnet18_trunk
+from fer_bench.images.preprocess import Preprocessing
 
 INIT_RECIPE = "numpy-RandomState-kaiming-normal-fan-out/1"
 

@@ -23,7 +23,7 @@ run per seed:
 Augmentation is batched on the device: the training images are decoded, face-cropped
 and resized to the encoder's input size once (the loader's integer stage) and kept in
 memory as uint8; each batch is cropped and flipped per image with one affine resampling
-(:func:`fer_bench.pretrain.augment.crop_flip_resize`, torchvision's RandomResizedCrop
+(:func:`fer_bench.images.augment.crop_flip_resize`, torchvision's RandomResizedCrop
 box sampling) back to the input size, rounded to uint8 and embedded with the encoder's
 own sealed preprocessing. Test and validation features are the feature store's (plain
 resize), identical to what the other protocols read.
@@ -166,7 +166,7 @@ def train_online_linear(embed_batch: Callable[[np.ndarray, torch.Generator], tor
 def load_images(ctx: RunContext, spec: str, part: LabelledSplit) -> torch.Tensor:
     """uint8 (N, C, S, S) images of ``part``'s rows at the encoder's input size, in row
     order (decoded, face-cropped and resized by the same loader as feature extraction)."""
-    from fer_bench.images.loader import ImageBatch, image_loader, raise_bad_image
+    from fer_bench.datasets.loader import ImageBatch, image_loader, raise_bad_image
 
     dataset = ctx.dataset(spec)
     positions = pd.Index(dataset.manifest["id"].astype(str)).get_indexer(part.ids)
@@ -188,7 +188,7 @@ class CropFlipEmbed:
     batched, then the encoder's sealed ``embed``."""
 
     def __init__(self, encoder, images: torch.Tensor, config: LinearOnlineConfig):
-        from fer_bench.pretrain.augment import AugmentConfig, BatchAugment
+        from fer_bench.images.augment import AugmentConfig, BatchAugment
 
         self.encoder, self.images = encoder, images
         self.size = int(images.shape[-1])
@@ -197,7 +197,7 @@ class CropFlipEmbed:
                                                   flip_p=config.flip_p))
 
     def augment(self, rows: np.ndarray, gen: torch.Generator) -> torch.Tensor:
-        from fer_bench.pretrain.augment import crop_flip_resize
+        from fer_bench.images.augment import crop_flip_resize
 
         x = self.images[torch.as_tensor(rows)]
         p = self.sampler.sample(len(rows), "cpu", gen)

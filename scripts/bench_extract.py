@@ -86,7 +86,7 @@ def phase_ours(args) -> dict:
     from fer_bench.encoder_registry import get_encoder
     from fer_bench.features.extract import shard_batches
     from fer_bench.features.store import FeatureStore
-    from fer_bench.images.loader import image_loader
+    from fer_bench.datasets.loader import image_loader
 
     ds = _dataset(args.dataset)
     enc = get_encoder(ENCODER)
@@ -168,7 +168,7 @@ def _timed(cmd: list[str]) -> tuple[float, str]:
 
 
 def main() -> None:
-    from fer_bench.images.loader import default_workers
+    from fer_bench.datasets.loader import default_workers
 
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--n", type=int, default=1000, help="generated faces (synth-wild)")

@@ -36,7 +36,7 @@ def main() -> None:
     from fer_bench.features.extract import shard_batches
     from fer_bench.features.store import FeatureStore
     from fer_bench.images.decode import decode_file
-    from fer_bench.images.loader import image_loader
+    from fer_bench.datasets.loader import image_loader
 
     N = int(os.environ.get("N", "2048"))
     t = time.perf_counter()

@@ -35,7 +35,7 @@ from fer_bench.features.extract import iter_shard_features
 from fer_bench.features.key import DTYPE, STORE_FORMAT, feature_key, key_inputs
 from fer_bench.features.shards import PartialEntry, shard_ranges
 from fer_bench.images.decode import ImageDecodeError
-from fer_bench.images.loader import default_workers
+from fer_bench.datasets.loader import default_workers
 from fer_bench.paths import cache_dir
 
 __all__ = ["FeatureStore", "Features", "InvalidEntryWarning", "dataset_ids"]

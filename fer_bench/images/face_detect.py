@@ -19,6 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
+# What a crop does when no face is found (see fer_bench.images.facecrop); every detector's
+# spec takes one.
+NO_FACE_POLICIES = ("full-image", "skip", "error")
 HAAR_DEFAULTS = {
     "cascade": "haarcascade_frontalface_alt2.xml",
     "eye_cascade": "haarcascade_eye.xml",

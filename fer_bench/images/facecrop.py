@@ -24,9 +24,8 @@ from collections import Counter
 import numpy as np
 import torch
 
-from fer_bench.images.face_detect import HAAR_DEFAULTS, FaceDetection, detect_face, grey_array
-
-NO_FACE_POLICIES = ("full-image", "skip", "error")
+from fer_bench.images.face_detect import (HAAR_DEFAULTS, NO_FACE_POLICIES, FaceDetection,
+                                          detect_face, grey_array)
 
 
 class NoFaceError(ValueError):

@@ -9,12 +9,18 @@ hook can use either; :func:`mediapipe_spec` writes out every setting that change
 """
 from __future__ import annotations
 
+import os
+import warnings
+from contextlib import contextmanager
 from functools import lru_cache
 
 import numpy as np
 
-from fer_bench.images.face_detect import FaceDetection
+from fer_bench.images.face_detect import NO_FACE_POLICIES, FaceDetection
 
+# Pinned: releases after 0.10.14 no longer ship the face-mesh model the facemesh encoder
+# uses; the detector and that encoder share one mediapipe.
+MEDIAPIPE_VERSION = "0.10.14"
 MEDIAPIPE_DEFAULTS = {
     "model": "short-range",   # or "full-range"
     "min_confidence": 0.5,
@@ -25,8 +31,6 @@ _MODEL_SELECTION = {"short-range": 0, "full-range": 1}
 def mediapipe_spec(margin: float = 0.2, align: bool = True, no_face: str = "full-image",
                    **detector) -> dict:
     """A complete, JSON-able MediaPipe crop spec (``method`` "mediapipe")."""
-    from fer_bench.images.facecrop import NO_FACE_POLICIES  # here: facecrop may import us
-
     if no_face not in NO_FACE_POLICIES:
         raise ValueError(f"no_face must be one of {NO_FACE_POLICIES}, got {no_face!r}")
     unknown = set(detector) - set(MEDIAPIPE_DEFAULTS)
@@ -41,11 +45,36 @@ def mediapipe_spec(margin: float = 0.2, align: bool = True, no_face: str = "full
             "no_face": no_face, "model": p["model"], "min_confidence": float(p["min_confidence"])}
 
 
+def import_mediapipe(user: str):
+    """mediapipe of the pinned version, or an ImportError naming the extra; ``user`` (e.g.
+    "the facemesh encoder") says in the message what needs it."""
+    # MediaPipe's C++ logging (glog) prints a line per graph start unless told otherwise.
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    try:
+        import mediapipe
+    except ImportError as e:
+        raise ImportError(f"{user} needs mediapipe=={MEDIAPIPE_VERSION} (extra "
+                          f"'landmarks'): pip install --no-deps mediapipe=={MEDIAPIPE_VERSION} "
+                          f"absl-py attrs flatbuffers 'protobuf>=4.25.3,<5' ({e})") from None
+    if mediapipe.__version__ != MEDIAPIPE_VERSION:
+        raise ImportError(f"{user} needs mediapipe==={MEDIAPIPE_VERSION}, found "
+                          f"{mediapipe.__version__} (releases after 0.10.14 no longer ship "
+                          "the face-mesh model)")
+    return mediapipe
+
+
+@contextmanager
+def quiet_protobuf():
+    """Silence the protobuf deprecation warning mediapipe 0.10.14 triggers on every call."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="SymbolDatabase.GetPrototype",
+                                category=UserWarning)
+        yield
+
+
 @lru_cache(maxsize=4)
 def _detector(model: str, min_confidence: float):
-    from fer_bench.encoders.facemesh import import_mediapipe
-
-    mp = import_mediapipe()
+    mp = import_mediapipe("the mediapipe face crop")
     return mp.solutions.face_detection.FaceDetection(
         model_selection=_MODEL_SELECTION[model], min_detection_confidence=min_confidence)
 
@@ -65,8 +94,6 @@ def detect_face_mediapipe(image, spec: dict | None = None) -> FaceDetection | No
     p = {**MEDIAPIPE_DEFAULTS, **(spec or {})}
     rgb = rgb_array(image)
     h, w = rgb.shape[:2]
-    from fer_bench.encoders.facemesh import quiet_protobuf
-
     with quiet_protobuf():
         result = _detector(p["model"], float(p["min_confidence"])).process(rgb)
     if not result.detections:

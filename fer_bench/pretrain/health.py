@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from fer_bench.encoder import IMAGENET_MEAN, IMAGENET_STD
+from fer_bench.images.preprocess import IMAGENET_MEAN, IMAGENET_STD
 from fer_bench.metrics import classification_metrics
 from fer_bench.probes.knn import DEFAULT_K, DEFAULT_T, knn_search, weighted_knn_scores
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from fer_bench.pretrain.augment import AugmentConfig, BatchAugment
+from fer_bench.images.augment import AugmentConfig, BatchAugment
 from fer_bench.pretrain.data import PretrainData
 from fer_bench.pretrain.distributed import DistContext, rank_batches
 

@@ -15,7 +15,7 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms
 
-from fer_bench.pretrain.augment import AugmentConfig
+from fer_bench.images.augment import AugmentConfig
 from fer_bench.pretrain.data import PretrainData
 
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from fer_bench.encoder import IMAGENET_MEAN, IMAGENET_STD
+from fer_bench.images.preprocess import IMAGENET_MEAN, IMAGENET_STD
 
 LUMA = (0.2989, 0.587, 0.114)  # torchvision's rgb_to_grayscale weights
 BRIGHTNESS, CONTRAST, SATURATION, HUE = range(4)

@@ -21,9 +21,9 @@ import torch
 from torch.utils.data import DataLoader
 
 from fer_bench.datasets.base import Dataset, DatasetError
-from fer_bench.encoder import Preprocessing
 from fer_bench.images.decode import ImageDecodeError
 from fer_bench.images.facecrop import apply_face_crop
+from fer_bench.images.preprocess import Preprocessing
 
 
 def default_workers() -> int:
