@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from fer_bench.datasets.base import Dataset, DatasetError
+from fer_bench.pretrain.packed import read_packed
 from fer_bench.vocabulary import ALL_EXPRESSIONS, COARSE, coarse_id
 
 _RESIZE_CHUNK = 1024
@@ -113,11 +114,34 @@ def load_source(spec: str, stored_size: int, root: str | Path | None = None,
                 workers: int | None = None) -> Source:
     name, options, splits = parse_spec(spec)
     if name.endswith((".npz", ".npz.xz")):
-        from fer_bench.pretrain.packed import load_packed
         return load_packed(Path(name), splits, stored_size, spec=spec)
     from fer_bench.datasets.registry import load_dataset
     ds = load_dataset(f"{name}:{options}" if options else name, root=root)
     return source_from_dataset(ds, splits, stored_size, spec, workers)
+
+
+def load_packed(path: Path, splits: tuple[str, ...], stored_size: int, spec: str = ""):
+    """A pack's rows of ``splits`` (default: train if present, else all) as a
+    :class:`Source`."""
+    arrays, meta, digest = read_packed(path)
+    all_splits = tuple(dict.fromkeys(arrays["splits"].tolist()))
+    if not splits:
+        splits = ("train",) if "train" in all_splits else all_splits
+    unknown = [s for s in splits if s not in all_splits]
+    if unknown:
+        raise DatasetError(f"pack {path}: no split {unknown[0]!r}; it has {', '.join(all_splits)}")
+    labels = arrays["labels"].tolist()
+    keep = np.isin(arrays["splits"], splits) & np.array(
+        [_coarse_or_none(label) is not None for label in labels], dtype=bool)
+    dropped = int(np.isin(arrays["splits"], splits).sum() - keep.sum())
+    images = torch.from_numpy(arrays["images"][keep])
+    if images.ndim == 3:
+        images = images.unsqueeze(1)
+    return Source(spec=spec or str(path), dataset=meta["dataset"],
+                  image_family=meta["image_family"], splits=tuple(splits),
+                  images=resize_images(images, stored_size),
+                  labels=[label for label, k in zip(labels, keep) if k],
+                  identity=f"pack-sha256:{digest}", dropped=dropped)
 
 
 def source_from_dataset(ds: Dataset, splits: tuple[str, ...], stored_size: int, spec: str,

@@ -9,7 +9,8 @@ for plain xz and 60 MB for zlib. Nothing in it is pickled: it loads with
 ``allow_pickle=False``.
 
 Packs hold research-only images: they live in the git-ignored ``.pack/`` folder and must
-never be committed.
+never be committed. This module is the file format alone;
+:func:`fer_bench.pretrain.data.load_packed` turns a pack into pre-training data.
 """
 from __future__ import annotations
 
@@ -22,7 +23,6 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from fer_bench.datasets.base import DatasetError
 
@@ -80,29 +80,3 @@ def read_packed(path: Path) -> tuple[dict[str, np.ndarray], dict, str]:
         if key not in arrays:
             raise DatasetError(f"pack {path}: lacks the {key!r} array")
     return arrays, meta, digest
-
-
-def load_packed(path: Path, splits: tuple[str, ...], stored_size: int, spec: str = ""):
-    """A pack's rows of ``splits`` (default: train if present, else all) as a
-    :class:`~fer_bench.pretrain.data.Source`."""
-    from fer_bench.pretrain.data import Source, _coarse_or_none, resize_images
-
-    arrays, meta, digest = read_packed(path)
-    all_splits = tuple(dict.fromkeys(arrays["splits"].tolist()))
-    if not splits:
-        splits = ("train",) if "train" in all_splits else all_splits
-    unknown = [s for s in splits if s not in all_splits]
-    if unknown:
-        raise DatasetError(f"pack {path}: no split {unknown[0]!r}; it has {', '.join(all_splits)}")
-    labels = arrays["labels"].tolist()
-    keep = np.isin(arrays["splits"], splits) & np.array(
-        [_coarse_or_none(label) is not None for label in labels], dtype=bool)
-    dropped = int(np.isin(arrays["splits"], splits).sum() - keep.sum())
-    images = torch.from_numpy(arrays["images"][keep])
-    if images.ndim == 3:
-        images = images.unsqueeze(1)
-    return Source(spec=spec or str(path), dataset=meta["dataset"],
-                  image_family=meta["image_family"], splits=tuple(splits),
-                  images=resize_images(images, stored_size),
-                  labels=[label for label, k in zip(labels, keep) if k],
-                  identity=f"pack-sha256:{digest}", dropped=dropped)
