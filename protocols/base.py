@@ -30,7 +30,7 @@ import pandas as pd
 from fer_bench.protocols.context import ProtocolError, RunContext
 from fer_bench.records.schema import ResultRecord
 
-# Generated presets used when no --dataset is given (fer_bench.synth.presets).
+# Generated presets used when no --dataset is given (fer_bench.datasets.generated).
 GENERATED_PRESETS = ("synth-wild", "synth-lab")
 
 

@@ -63,8 +63,7 @@ def test_info_prints_layout_codes_splits_and_terms():
 
 
 def test_every_real_adapter_has_a_card():
-    from fer_bench.datasets.cards import card_for
-    from fer_bench.datasets.registry import dataset_entry, dataset_names
+    from fer_bench.datasets.registry import card_for, dataset_entry, dataset_names
 
     for name in dataset_names():
         if not dataset_entry(name).generated:

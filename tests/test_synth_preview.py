@@ -8,7 +8,7 @@ from PIL import Image
 
 from fer_bench.cli import main
 from fer_bench.datasets.registry import load_dataset
-from fer_bench.synth.preview import CELL, pick_rows
+from fer_bench.datasets.preview import CELL, pick_rows
 
 
 def test_preview_command_writes_a_png(tmp_path, monkeypatch):
@@ -59,9 +59,9 @@ def test_a_preset_not_in_the_cache_renders_only_the_sheet(tmp_path, monkeypatch)
 def test_the_sheet_is_the_same_before_and_after_the_preset_is_rendered(tmp_path, monkeypatch,
                                                                        spec):
     from fer_bench.datasets.registry import split_spec
-    from fer_bench.synth.dataset import preset_options
+    from fer_bench.datasets.generated import preset_options
     from fer_bench.synth.generate import is_generated
-    from fer_bench.synth.preview import preview_grid, preview_preset
+    from fer_bench.datasets.preview import preview_grid, preview_preset
 
     monkeypatch.setenv("FER_BENCH_CACHE", str(tmp_path / "cache"))
     entry, parsed = split_spec(spec)
@@ -79,7 +79,7 @@ def test_the_sheet_is_the_same_before_and_after_the_preset_is_rendered(tmp_path,
 
 
 def test_a_long_preview_shows_a_progress_line_on_stderr(tmp_path, monkeypatch, capsys):
-    import fer_bench.synth.preview as preview
+    import fer_bench.datasets.preview as preview
 
     monkeypatch.setenv("FER_BENCH_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(preview, "PROGRESS_AFTER_S", 0.0)   # "long" from the first face

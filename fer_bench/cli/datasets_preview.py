@@ -17,7 +17,7 @@ def preview(name: str, out: str, n: int, seed: int, data_root: str | None) -> No
     synth-lab:n=560, rafdb). A generated preset not rendered yet is not rendered for
     this: only the faces on the sheet are."""
     from fer_bench.datasets.registry import load_dataset, split_spec
-    from fer_bench.synth.preview import preview_grid, preview_preset
+    from fer_bench.datasets.preview import preview_grid, preview_preset
 
     entry, parsed = split_spec(name)              # errors: one line (fer_bench.cli.errors)
     if entry.generated:

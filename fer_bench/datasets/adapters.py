@@ -1,6 +1,6 @@
 """Imports every adapter module so that their registrations run. Add new adapters here."""
 # isort: off
-from fer_bench.synth import presets as _synth_presets  # noqa: F401  generated faces
+from fer_bench.datasets import generated  # noqa: F401  generated faces (fer_bench.synth)
 # Real datasets, read where the user keeps them (formats: docs/datasets.md).
 from fer_bench.datasets import rafdb  # noqa: F401,E402
 from fer_bench.datasets import fer2013  # noqa: F401,E402

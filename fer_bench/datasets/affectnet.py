@@ -25,7 +25,7 @@ from fer_bench.datasets.cards import DatasetCard, register_card
 from fer_bench.datasets.label_maps import AFFECTNET, AFFECTNET_DROPPED, CLASSES
 from fer_bench.datasets.options import as_float, choice, no_unknown_options
 from fer_bench.datasets.policy import BadData, first_existing, require_rows
-from fer_bench.datasets.registry import register_dataset
+from fer_bench.datasets.entry import register_dataset
 
 LAYOUT = """\
 AffectNet/

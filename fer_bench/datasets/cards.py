@@ -2,11 +2,14 @@
 
 The registry knows how to load a dataset; the card says what a user must hold on disk,
 how its codes map to canonical names, how splits are made and under what terms the
-data may be used, without touching any file.
+data may be used, without touching any file. Adapters register their cards here; look
+one up by any spec with :func:`fer_bench.datasets.registry.card_for`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from fer_bench.datasets.entry import DatasetEntry
 
 
 @dataclass(frozen=True)
@@ -28,17 +31,22 @@ def register_card(name: str, card: DatasetCard) -> DatasetCard:
     return card
 
 
-def card_for(name: str) -> DatasetCard | None:
-    from fer_bench.datasets.registry import dataset_entry
-    entry = dataset_entry(name)          # imports the adapters, so their cards exist
-    return _CARDS.get(entry.name)
+def registered_card(name: str) -> DatasetCard | None:
+    """The card registered under the exact name ``name`` (its adapter imported), or None."""
+    return _CARDS.get(name)
 
 
-def render_card(name: str) -> str:
-    """The text `datasets info` prints."""
-    from fer_bench.datasets.registry import dataset_entry
-    entry = dataset_entry(name)
-    card = _CARDS.get(entry.name)
+def known_options(name: str) -> tuple[str, ...]:
+    """The options the adapter ``name`` documents on its card (``a/b`` entries split), for
+    suggestions; empty when it has no card."""
+    card = _CARDS.get(name)
+    if card is None:
+        return ()
+    return tuple(k.strip() for key in card.options for k in key.split("/") if k.strip())
+
+
+def render_card(entry: DatasetEntry, card: DatasetCard | None) -> str:
+    """The text `datasets info` prints for a registry entry and its card."""
     lines = [f"{entry.name}: {entry.description}"]
     if entry.default_folder:
         lines.append(f"default folder: <data-root>/{entry.default_folder}")

@@ -19,7 +19,7 @@ from fer_bench.datasets.label_maps import CKPLUS, CLASSES
 from fer_bench.datasets.options import (as_bool, as_int, detector_crop, no_unknown_options,
                                         pop_crop_options)
 from fer_bench.datasets.policy import BadData, first_existing
-from fer_bench.datasets.registry import register_dataset
+from fer_bench.datasets.entry import register_dataset
 
 LAYOUT = """\
 CK+/

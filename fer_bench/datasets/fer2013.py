@@ -21,7 +21,7 @@ from fer_bench.datasets.label_files import map_code
 from fer_bench.datasets.label_maps import CLASSES, FER2013
 from fer_bench.datasets.options import choice, no_unknown_options
 from fer_bench.datasets.policy import BadData, first_existing
-from fer_bench.datasets.registry import register_dataset
+from fer_bench.datasets.entry import register_dataset
 
 LAYOUT = """\
 fer2013/

@@ -33,7 +33,7 @@ from fer_bench.datasets.fer2013 import CsvPixelDataset, CsvPixels, csv_rows, fin
 from fer_bench.datasets.label_maps import CLASSES, FERPLUS_COLUMNS, FERPLUS_EMOTIONS
 from fer_bench.datasets.options import choice, no_unknown_options
 from fer_bench.datasets.policy import BadData, require_file, require_rows
-from fer_bench.datasets.registry import register_dataset
+from fer_bench.datasets.entry import register_dataset
 
 LAYOUT = """\
 ferplus/

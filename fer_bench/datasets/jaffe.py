@@ -17,7 +17,7 @@ from fer_bench.datasets.label_files import map_code
 from fer_bench.datasets.label_maps import CLASSES, JAFFE
 from fer_bench.datasets.options import detector_crop, no_unknown_options, pop_crop_options
 from fer_bench.datasets.policy import BadData, require_dir
-from fer_bench.datasets.registry import register_dataset
+from fer_bench.datasets.entry import register_dataset
 
 LAYOUT = """\
 jaffe/

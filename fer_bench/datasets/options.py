@@ -3,6 +3,7 @@ as Python values from code; these coerce both and reject what is not understood.
 from __future__ import annotations
 
 from fer_bench.datasets.base import DatasetSpecError
+from fer_bench.datasets.cards import known_options
 from fer_bench.images.facecrop import haar_spec
 
 FACE_CROP_CHOICES = ("haar", "none")
@@ -60,7 +61,6 @@ def pop_crop_options(options: dict) -> dict:
 def no_unknown_options(dataset: str, options: dict) -> None:
     """Refuse options the adapter did not take, naming the close ones it documents."""
     if options:
-        from fer_bench.datasets.registry import known_options
         from fer_bench.suggest import did_you_mean
         known = known_options(dataset)
         hints = "".join(did_you_mean(key, known) for key in sorted(options))

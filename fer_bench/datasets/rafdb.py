@@ -16,7 +16,7 @@ from fer_bench.datasets.label_maps import CLASSES, RAFDB_BASIC, RAFDB_COMPOUND
 from fer_bench.datasets.options import (choice, detector_crop, no_unknown_options,
                                         pop_crop_options)
 from fer_bench.datasets.policy import BadData, first_existing, require_file
-from fer_bench.datasets.registry import register_dataset
+from fer_bench.datasets.entry import register_dataset
 
 LAYOUT = """\
 RAF-DB/

@@ -1,52 +1,30 @@
-"""Dataset registry: names (part of the CLI) -> adapter loaders.
+"""Dataset registry: names (part of the CLI) -> adapter loaders and cards.
 
 A loader is ``fn(root: Path | None, **options) -> Dataset``. Generated presets need no
 root; real datasets resolve theirs from ``--data-root`` / ``FER_BENCH_DATA`` plus the
 adapter's default folder name. ``folder:/some/path`` is the generic image-folder adapter
 (an adapter without a default folder takes its path in the spec). The spec grammar and
-the names records use are in :mod:`fer_bench.datasets.spec`.
+the names records use are in :mod:`fer_bench.datasets.spec`. Adapters register with
+:func:`~fer_bench.datasets.entry.register_dataset`; every look-up here imports them first.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from fer_bench.datasets.base import Dataset, DatasetError, DatasetSpecError
+from fer_bench.datasets.cards import DatasetCard, registered_card
+from fer_bench.datasets.entry import DatasetEntry, register_dataset, registered
 from fer_bench.datasets.spec import DatasetSpec, parse_spec, path_spec_record_name
 from fer_bench.paths import data_root
 
-
-@dataclass(frozen=True)
-class DatasetEntry:
-    name: str
-    loader: Callable[..., Dataset]
-    description: str
-    default_folder: str | None     # folder under the data root; None = generated, no root
-    generated: bool = False
-
-    @property
-    def takes_path(self) -> bool:
-        """Read from a path given in the spec (``folder:PATH``), not from the data root."""
-        return not self.generated and self.default_folder is None
+__all__ = ["DatasetEntry", "card_for", "dataset_entry", "dataset_names", "load_dataset",
+           "record_name", "register_dataset", "split_spec"]
 
 
-_REGISTRY: dict[str, DatasetEntry] = {}
-
-
-def register_dataset(name: str, description: str, default_folder: str | None = None,
-                     generated: bool = False):
-    def wrap(fn: Callable[..., Dataset]) -> Callable[..., Dataset]:
-        if name in _REGISTRY and _REGISTRY[name].loader is not fn:
-            raise ValueError(f"dataset {name!r} registered twice")
-        _REGISTRY[name] = DatasetEntry(name, fn, description, default_folder, generated)
-        return fn
-    return wrap
-
-
-def _import_adapters() -> None:
+def _import_adapters() -> dict[str, DatasetEntry]:
     # Importing the adapter modules runs their @register_dataset decorators.
     import fer_bench.datasets.adapters  # noqa: F401
+    return dict(registered())
 
 
 def _suggest(value: str, choices) -> str:
@@ -54,28 +32,22 @@ def _suggest(value: str, choices) -> str:
     return did_you_mean(value, choices)
 
 
-def known_options(name: str) -> tuple[str, ...]:
-    """The options an adapter documents on its card (``a/b`` entries split), for
-    suggestions; empty when it has no card."""
-    from fer_bench.datasets.cards import card_for
-    card = card_for(name)
-    if card is None:
-        return ()
-    return tuple(k.strip() for key in card.options for k in key.split("/") if k.strip())
-
-
 def dataset_names() -> list[str]:
-    _import_adapters()
-    return sorted(_REGISTRY)
+    return sorted(_import_adapters())
 
 
 def dataset_entry(name: str) -> DatasetEntry:
-    _import_adapters()
+    entries = _import_adapters()
     base = name.split(":", 1)[0]
-    if base not in _REGISTRY:
-        raise DatasetSpecError(f"unknown dataset {name!r}{_suggest(base, _REGISTRY)}; known: "
-                               f"{', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[base]
+    if base not in entries:
+        raise DatasetSpecError(f"unknown dataset {name!r}{_suggest(base, entries)}; known: "
+                               f"{', '.join(sorted(entries))}")
+    return entries[base]
+
+
+def card_for(name: str) -> DatasetCard | None:
+    """The card of the dataset ``name`` (a spec works too), None when it has none."""
+    return registered_card(dataset_entry(name).name)
 
 
 def split_spec(spec: str) -> tuple[DatasetEntry, DatasetSpec]:

@@ -1,6 +1,7 @@
-"""fer-bench's own faces: a FACS-driven 2-D face renderer and the dataset presets built
-on it (synth-lab, synth-wild, synth-compound). See ``presets`` for the dataset names and
-``sample_faces`` for in-memory faces (test fixtures, encoder checks)."""
+"""fer-bench's own faces: a FACS-driven 2-D face renderer and the presets planned with it
+(synth-lab, synth-wild, synth-compound). It knows nothing of datasets:
+:mod:`fer_bench.datasets.generated` registers the presets as datasets. ``sample_faces``
+gives in-memory faces (test fixtures, encoder checks)."""
 from __future__ import annotations
 
 from fer_bench.vocabulary import BASIC
