@@ -28,10 +28,13 @@ run: $(STAMP)
 	$(BIN)/fer-bench leaderboard --results-dir $(OUT)/records --out $(OUT)/leaderboard
 	$(BIN)/fer-bench plot --results-dir $(OUT)/records --out $(OUT)/plots
 
+# The linter first (seconds), then the tests; tests/test_layers.py checks the import layers.
 test: $(STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
 test-all: $(STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/pytest -q -n 2 --dist loadfile -m "slow or not slow"
 
 clean:

@@ -14,7 +14,7 @@ statistics alone (scikit-image, extra ``classic``).
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch

@@ -18,9 +18,8 @@ from fer_bench.encoder_registry import register_encoder
 from fer_bench.encoders.resnet import EMBED_DIM, LAYER, ResNet18Encoder
 from fer_bench.images.preprocess import IMAGENET_MEAN, IMAGENET_STD, Preprocessing
 from fer_bench.vocabulary import BASIC7
-from fer_bench.weights import (WeightsError, load_encoder_weights,
-                               load_official_crs_checkpoint, read_encoder_metadata,
-                               tensor_digest)
+from fer_bench.weights import (WeightsError, load_encoder_weights, load_official_crs_checkpoint,
+                               read_encoder_metadata, tensor_digest)
 
 NAME = "crs-cont"
 SHIPPED_DIR = Path(__file__).resolve().parent / "weights"

@@ -102,7 +102,7 @@ node {
   input_stream: "NORM_RECT:roi"
   output_stream: "NORM_LANDMARKS:landmarks"
 }
-""" % MODEL_FILE
+""" % MODEL_FILE  # noqa: UP031  (str.format would trip on the graph's braces)
 
 
 def geometry_features(landmarks: np.ndarray) -> np.ndarray:

@@ -28,14 +28,14 @@ def _as_list(value: Any) -> list:
     return list(value)
 
 
-def evaluate(encoders: "str | Encoder | Sequence[str | Encoder]",
-             protocols: "str | Sequence[str]",
-             datasets: "str | Sequence[str] | None" = None, *,
+def evaluate(encoders: str | Encoder | Sequence[str | Encoder],
+             protocols: str | Sequence[str],
+             datasets: str | Sequence[str] | None = None, *,
              results_dir: str | Path = DEFAULT_RESULTS_DIR, overwrite: str = "missing",
              data_root: str | Path | None = None, cache_dir: str | Path | None = None,
              device: str = "auto", seeds: Sequence[int] | None = None, progress: bool = True,
              weights: dict[str, str] | None = None, batch_size: int = 64,
-             num_workers: int | None = None) -> "pd.DataFrame":
+             num_workers: int | None = None) -> pd.DataFrame:
     """Run ``protocols`` for ``encoders`` on ``datasets`` and return the scores.
 
     - ``encoders``: names (``"pixels"``, ``"crs-cont"``, ``"pkg.module:factory"``) or
@@ -67,7 +67,7 @@ def evaluate(encoders: "str | Encoder | Sequence[str | Encoder]",
 
 
 def load_results(results_dir: str | Path = DEFAULT_RESULTS_DIR, *,
-                 strict: bool = False) -> "pd.DataFrame":
+                 strict: bool = False) -> pd.DataFrame:
     """Every record under ``results_dir`` as the long leaderboard table (the frame
     ``fer-bench leaderboard`` writes as ``leaderboard_long.csv``). An unreadable record
     file is skipped with a warning naming it (``strict``: an error)."""
@@ -83,7 +83,7 @@ def load_results(results_dir: str | Path = DEFAULT_RESULTS_DIR, *,
 
 
 def get_encoder(spec: str, weights: str | None = None, device: str = "cpu",
-                **options) -> "Encoder":
+                **options) -> Encoder:
     """The encoder named ``spec`` (a name or ``pkg.module:factory``), built cheaply: its
     weights load on the first ``embed``. ``options`` go to its factory (e.g.
     ``revision=...`` for crs-cont, ``size=32`` for pixels)."""
@@ -92,7 +92,7 @@ def get_encoder(spec: str, weights: str | None = None, device: str = "cpu",
     return build(spec, weights=weights, device=device, **options)
 
 
-def list_encoders(details: bool = True) -> "pd.DataFrame | list[str]":
+def list_encoders(details: bool = True) -> pd.DataFrame | list[str]:
     """Every encoder name ``evaluate`` accepts; ``details``: a frame with name,
     revision, embed_dim, input_size, channels, pretrained_on, pretrain_classes, weights
     (shipped, present, to fetch, not needed, missing), licence, description, source and
@@ -108,7 +108,7 @@ def list_encoders(details: bool = True) -> "pd.DataFrame | list[str]":
     return pd.DataFrame([s.to_dict() for s in describe_encoders()])
 
 
-def list_datasets() -> "pd.DataFrame":
+def list_datasets() -> pd.DataFrame:
     """Every dataset name ``evaluate`` accepts: name, kind (generated, real, folder),
     where it is read from and what it is."""
     import pandas as pd

@@ -17,8 +17,8 @@ import os
 import pkgutil
 import sys
 import warnings
-from importlib.metadata import entry_points
 from collections.abc import Callable
+from importlib.metadata import entry_points
 
 from fer_bench.encoder import Encoder
 

@@ -24,11 +24,12 @@ import sys
 import tarfile
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path, PurePosixPath
-from typing import IO, Iterator
+from typing import IO
 
 from fer_bench.encoder import file_digest
 from fer_bench.paths import cache_dir
@@ -148,7 +149,7 @@ def fetch(files: tuple[PinnedFile, ...], cache: str | Path | None = None,
     by_release: dict[str, list[PinnedFile]] = {}
     for f in todo:
         by_release.setdefault(f.requirement, []).append(f)
-    for requirement, pins in by_release.items():
+    for pins in by_release.values():
         if archive is not None:
             extract_files(Path(archive), pins, cache)
             continue

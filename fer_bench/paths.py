@@ -7,7 +7,8 @@ from pathlib import Path
 
 
 def cache_dir(override: str | Path | None = None) -> Path:
-    """``--cache-dir`` > ``FER_BENCH_CACHE`` > ``$XDG_CACHE_HOME/fer-bench`` > ``~/.cache/fer-bench``."""
+    """``--cache-dir`` > ``FER_BENCH_CACHE`` > ``$XDG_CACHE_HOME/fer-bench`` >
+    ``~/.cache/fer-bench``."""
     if override:
         return Path(override).expanduser()
     if os.environ.get("FER_BENCH_CACHE"):

@@ -19,31 +19,16 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # files only; never needs a display
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-from fer_bench.figure_style import (  # noqa: E402
-    MAX_WIDTH_IN,
-    check_format,
-    display_names,
-    encoder_colours,
-    ranked,
-    save,
-    styled,
-    text_inches,
-)
-from fer_bench.leaderboard import (  # noqa: E402
-    OVERLAP_MARK,
-    SHORT_CLASSES_MARK,
-    SMALL_TEST_MARK,
-    TEST_SELECTED_MARK,
-    long_table,
-    natural_key,
-    target_key,
-)
-from fer_bench.records.io import safe_name  # noqa: E402
-from fer_bench.records.schema import HEADLINE_METRIC  # noqa: E402
+from fer_bench.figure_style import (MAX_WIDTH_IN, check_format, display_names, encoder_colours,
+                                    ranked, save, styled, text_inches)
+from fer_bench.leaderboard import (OVERLAP_MARK, SHORT_CLASSES_MARK, SMALL_TEST_MARK,
+                                   TEST_SELECTED_MARK, long_table, natural_key, target_key)
+from fer_bench.records.io import safe_name
+from fer_bench.records.schema import HEADLINE_METRIC
 
 _LABEL = {"mean_class_accuracy": "mean class accuracy (%)", "accuracy": "accuracy (%)",
           "macro_f1": "macro-F1 (%)"}

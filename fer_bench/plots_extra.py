@@ -29,25 +29,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from fer_bench.figure_style import (
-    MAX_WIDTH_IN,
-    check_format,
-    categorical_colours,
-    display_names,
-    encoder_colours,
-    ranked,
-    save,
-    styled,
-    text_inches,
-)
+from fer_bench.figure_style import (MAX_WIDTH_IN, categorical_colours, check_format, display_names,
+                                    encoder_colours, ranked, save, styled, text_inches)
 from fer_bench.leaderboard import OVERLAP_MARK
-from fer_bench.records.io import (
-    find_record_files,
-    read_predictions,
-    read_record,
-    safe_name,
-    split_pair,
-)
+from fer_bench.records.io import (find_record_files, read_predictions, read_record, safe_name,
+                                  split_pair)
 from fer_bench.records.schema import HEADLINE_METRIC, ResultRecord
 from fer_bench.vocabulary import ALL_EXPRESSIONS
 
@@ -277,7 +263,8 @@ def few_shot_figure(frame: pd.DataFrame, title: str, metric: str = HEADLINE_METR
     last = frame.sort_values("shots").groupby(["encoder", "probe"])["mean"].last()
     for enc, probe in ranked(last):
         rows = frame[(frame["encoder"] == enc) & (frame["probe"] == probe)].sort_values("shots")
-        x, m, s = rows["shots"].to_numpy(), 100 * rows["mean"].to_numpy(), 100 * rows["std"].to_numpy()
+        x = rows["shots"].to_numpy()
+        m, s = 100 * rows["mean"].to_numpy(), 100 * rows["std"].to_numpy()
         stamp = OVERLAP_MARK if "overlap" in rows and rows["overlap"].any() else ""
         ax.plot(x, m, styles.get(probe, ":"), marker="o", ms=3, color=colours[enc],
                 label=f"{names[enc]}{stamp} · {probe}")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import difflib
-from typing import Iterable
+from collections.abc import Iterable
 
 # 0.5 lets two-letter names match one letter off (Cz -> Cs); difflib's default 0.6 would not.
 CUTOFF = 0.5

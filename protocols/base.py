@@ -22,8 +22,9 @@ import json
 import pkgutil
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar
 
 import pandas as pd
 

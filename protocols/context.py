@@ -9,10 +9,11 @@ only when the store misses.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -59,7 +60,7 @@ class LabelledSplit:
         return {c: int(n) for c, n in zip(self.classes, counts)}
 
     @classmethod
-    def concat(cls, parts: list["LabelledSplit"], split: str) -> "LabelledSplit":
+    def concat(cls, parts: list[LabelledSplit], split: str) -> LabelledSplit:
         """Several splits of one dataset (same classes) as one, named ``split``."""
         first = parts[0]
         if any(p.dataset != first.dataset or p.classes != first.classes for p in parts):
@@ -75,7 +76,7 @@ class LabelledSplit:
                    dict(sorted(dropped.items())),
                    "+".join(dict.fromkeys(p.feature_key for p in parts)))
 
-    def take(self, index: np.ndarray, split: str | None = None) -> "LabelledSplit":
+    def take(self, index: np.ndarray, split: str | None = None) -> LabelledSplit:
         """Rows ``index`` of this split (e.g. a carved validation part), renamed ``split``."""
         return LabelledSplit(self.dataset, split or self.split, self.classes, self.ids[index],
                              self.X[index], self.y[index],

@@ -16,9 +16,9 @@ every target with the same class set.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import product
-from typing import Sequence
 
 from fer_bench.probes.knn import DEFAULT_K, DEFAULT_KS, DEFAULT_T
 from fer_bench.probes.linear import DEFAULT_CS

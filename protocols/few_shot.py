@@ -26,15 +26,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from fer_bench.protocols.base import ProbeConfig, Protocol, Task, register_protocol
-from fer_bench.protocols.context import LabelledSplit, ProtocolError, RunContext
-from fer_bench.protocols.scoring import Evaluation, SeedRun
-from fer_bench.protocols.splits import dataset_parts
 
 from fer_bench.metrics import classification_metrics
 from fer_bench.probes.knn import DEFAULT_K, DEFAULT_T, clamp_k, knn_probe
 from fer_bench.probes.linear import fit_logistic, select_C
 from fer_bench.probes.normalize import l2_normalize
+from fer_bench.protocols.base import ProbeConfig, Protocol, Task, register_protocol
+from fer_bench.protocols.context import LabelledSplit, ProtocolError, RunContext
+from fer_bench.protocols.scoring import Evaluation, SeedRun
+from fer_bench.protocols.splits import dataset_parts
 from fer_bench.splits import few_shot_support
 
 PROBES = ("knn", "linear")

@@ -27,9 +27,7 @@ from fer_bench.metrics import (CLASS_AVERAGED, bootstrap_interval, classificatio
                                summarize_seeds)
 from fer_bench.protocols.context import LabelledSplit, RunContext, TaskLog
 from fer_bench.records.environment import describe_environment
-from fer_bench.records.schema import (SCORE_METRICS, DatasetRef, Flags, MetricSummary,
-                                      ResultRecord)
-
+from fer_bench.records.schema import SCORE_METRICS, DatasetRef, Flags, MetricSummary, ResultRecord
 
 # How every record's intervals are made (kept in its details).
 INTERVALS = {"method": "percentile bootstrap over the test predictions",

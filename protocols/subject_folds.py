@@ -26,20 +26,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from fer_bench.protocols.base import Protocol, ScoringConfig, Task, register_protocol
-from fer_bench.protocols.context import (
-    LabelledSplit,
-    ProtocolError,
-    RunContext,
-    TaskNotApplicable,
-)
-from fer_bench.protocols.scoring import Evaluation, SeedRun
-from fer_bench.protocols.splits import subject_holdout
 
 from fer_bench.datasets.folds import subject_folds
 from fer_bench.metrics import classification_metrics, summarize_seeds
 from fer_bench.probes.knn import DEFAULT_K, DEFAULT_T, clamp_k, knn_probe
 from fer_bench.probes.linear import DEFAULT_CS, linear_probe
+from fer_bench.protocols.base import Protocol, ScoringConfig, Task, register_protocol
+from fer_bench.protocols.context import LabelledSplit, ProtocolError, RunContext, TaskNotApplicable
+from fer_bench.protocols.scoring import Evaluation, SeedRun
+from fer_bench.protocols.splits import subject_holdout
 from fer_bench.records.schema import SCORE_METRICS
 from fer_bench.splits import fold_of_rows
 

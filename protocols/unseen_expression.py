@@ -33,6 +33,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from fer_bench.probes.knn import DEFAULT_K, DEFAULT_KS, DEFAULT_T
+from fer_bench.probes.linear import DEFAULT_CS
 from fer_bench.protocols.base import ProbeConfig, Protocol, Task, register_protocol
 from fer_bench.protocols.context import ProtocolError, RunContext, TaskNotApplicable
 from fer_bench.protocols.few_shot import FewShotConfig, few_shot_evaluation
@@ -40,9 +43,6 @@ from fer_bench.protocols.knn import KnnConfig, knn_evaluation
 from fer_bench.protocols.linear import LinearConfig, linear_evaluation
 from fer_bench.protocols.scoring import Evaluation
 from fer_bench.protocols.splits import dataset_parts
-
-from fer_bench.probes.knn import DEFAULT_K, DEFAULT_KS, DEFAULT_T
-from fer_bench.probes.linear import DEFAULT_CS
 from fer_bench.splits import ClassGroups, unseen_and_seen
 
 PROBES = ("linear", "knn", "few-shot-linear", "few-shot-knn")

@@ -83,10 +83,10 @@ def phase_ceiling(args) -> dict:
 
 
 def phase_ours(args) -> dict:
+    from fer_bench.datasets.loader import image_loader
     from fer_bench.encoder_registry import get_encoder
     from fer_bench.features.extract import shard_batches
     from fer_bench.features.store import FeatureStore
-    from fer_bench.datasets.loader import image_loader
 
     ds = _dataset(args.dataset)
     enc = get_encoder(ENCODER)

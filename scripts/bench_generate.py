@@ -59,7 +59,8 @@ def main() -> None:
     ap.add_argument("--full", action="store_true",
                     help="also time generating all default presets with the default workers")
     ap.add_argument("--cache", default=None,
-                    help="empty folder to generate into with --full (kept; default: a temporary one)")
+                    help="empty folder to generate into with --full (kept; default: a "
+                         "temporary one)")
     args = ap.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
           f"(other processes slow every number below)")
@@ -68,12 +69,14 @@ def main() -> None:
           f"{'+PNG/wall-s':>12s} {'+PNG/CPU-s':>11s}")
     for name in PRESETS:
         n, rates = per_core(name, args.n, args.size)
-        print(f"{name:16s} {n:6d} " + " ".join(f"{r:{w}.1f}" for r, w in zip(rates, (14, 13, 12, 11))))
+        print(f"{name:16s} {n:6d} "
+              + " ".join(f"{r:{w}.1f}" for r, w in zip(rates, (14, 13, 12, 11))))
     if args.full:
         with tempfile.TemporaryDirectory() as tmp:
             os.environ["FER_BENCH_CACHE"] = args.cache or tmp
             if any(Path(os.environ["FER_BENCH_CACHE"], "synth").glob("*/DONE")):
-                raise SystemExit(f"{args.cache} already holds generated presets; give an empty folder")
+                raise SystemExit(f"{args.cache} already holds generated presets; give an "
+                                 "empty folder")
             total, t0, cpu0 = 0, time.perf_counter(), cpu_seconds()
             for name, cfg in PRESETS.items():
                 t1 = time.perf_counter()

@@ -94,7 +94,8 @@ def train_cnn(x, y, classes: int, epochs: int, seed: int) -> SmallCNN:
 @torch.no_grad()
 def predict(model: nn.Module, x: torch.Tensor) -> np.ndarray:
     model.eval()
-    return torch.cat([model(normalise(x[i:i + 256])).argmax(1) for i in range(0, len(x), 256)]).numpy()
+    return torch.cat([model(normalise(x[i:i + 256])).argmax(1)
+                      for i in range(0, len(x), 256)]).numpy()
 
 
 def pixel_classifier(xtr, ytr, xva, yva, xte, side: int) -> tuple[np.ndarray, float]:
@@ -130,10 +131,12 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
     ds = load_dataset(args.dataset)
-    (xtr, ytr), (xva, yva), (xte, yte) = (load_split(ds, s, args.side) for s in ("train", "val", "test"))
+    (xtr, ytr), (xva, yva), (xte, yte) = (load_split(ds, s, args.side)
+                                          for s in ("train", "val", "test"))
     classes = len(ds.classes)
     print(f"{args.dataset}: train {len(xtr)}, val {len(xva)}, test {len(xte)} images at "
-          f"{args.side}px, {classes} classes (loaded in {time.perf_counter() - t0:.0f} s)", flush=True)
+          f"{args.side}px, {classes} classes (loaded in {time.perf_counter() - t0:.0f} s)",
+          flush=True)
     majority = np.bincount(ytr, minlength=classes).argmax()
     report("chance: majority class", yte, np.full_like(yte, majority))
     print(f"{'chance: uniform guess':30s} accuracy {1 / classes:6.3f}   "

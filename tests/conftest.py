@@ -30,7 +30,8 @@ def pytest_collection_modifyitems(config, items):
     # exists, so CI never skips them silently where the data is present.
     for item in items:
         if "realdata" in item.keywords and ferplus_root() is None:
-            item.add_marker(pytest.mark.skip(reason="FER_BENCH_DATA does not point at a folder holding ferplus/"))
+            item.add_marker(pytest.mark.skip(
+                reason="FER_BENCH_DATA does not point at a folder holding ferplus/"))
 
 
 def pytest_configure(config):

@@ -71,7 +71,8 @@ def make_fer2013(root: Path, rows: list[tuple[int, str]]) -> Path:
     return root
 
 
-FERPLUS_HEADER = "Usage,Image name,neutral,happiness,surprise,sadness,anger,disgust,fear,contempt,unknown,NF"
+FERPLUS_HEADER = ("Usage,Image name,neutral,happiness,surprise,sadness,anger,disgust,fear,"
+                  "contempt,unknown,NF")
 
 
 def make_ferplus_folders(root: Path, splits: dict[str, list[list[int]]]) -> Path:
@@ -133,8 +134,8 @@ def make_ckplus(root: Path, sequences: list[tuple[str, str, int, str | None]]) -
     """(subject, sequence, n_frames, emotion-file text or None for unlabelled)."""
     for s, (subject, seq, n, code) in enumerate(sequences):
         for f in range(1, n + 1):
-            write_image(root / "cohn-kanade-images" / subject / seq / f"{subject}_{seq}_{f:08d}.png",
-                        s + f, grey=True)
+            write_image(root / "cohn-kanade-images" / subject / seq
+                        / f"{subject}_{seq}_{f:08d}.png", s + f, grey=True)
         if code is not None:
             write_text(root / "Emotion" / subject / seq / f"{subject}_{seq}_{n:08d}_emotion.txt",
                        f"   {code}\n")

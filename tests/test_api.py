@@ -29,7 +29,7 @@ def test_import_fer_bench_loads_nothing_heavy():
                                  "list_datasets"]))
     assert "evaluate" in dir(fer_bench)
     with pytest.raises(AttributeError, match="no attribute 'evaluat'"):
-        fer_bench.evaluat
+        fer_bench.evaluat  # noqa: B018
 
 
 def test_evaluate_returns_numbers_and_load_results_the_same_rows(tmp_path):

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-
 from datasets_fixtures import write_image
+from protocol_fakes import make_record
+
 from fer_bench.cli import main
 from fer_bench.records import write_record
-from protocol_fakes import make_record
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 import pytest
-
 from datasets_fixtures import AFFECTNET_HEADER, make_affectnet_csv, make_affectnet_npy, write_text
+
 from fer_bench.datasets import DatasetError, load_dataset
 from fer_bench.vocabulary import BASIC, BASIC7
 
@@ -21,7 +21,8 @@ def test_csv_release_8_classes(tmp_path):
     m = ds.manifest.set_index("id")
     assert ds.classes == BASIC and ds.info["release"] == "csv" and not ds.official_val
     for c, name in CODE.items():
-        assert m.at[f"10/img{c}.jpg", "label"] == name and m.at[f"10/img{c}.jpg", "split"] == "train"
+        assert m.at[f"10/img{c}.jpg", "label"] == name
+        assert m.at[f"10/img{c}.jpg", "split"] == "train"
     assert m.loc[["20/v0.jpg", "20/v1.jpg"], "split"].tolist() == ["test", "test"]
     assert ds.info["dropped"] == {"none": 1, "uncertain": 1, "no-face": 1}
     assert m.at["10/img3.jpg", "path"] == "Manually_Annotated_Images/10/img3.jpg"
@@ -59,7 +60,8 @@ def test_csv_unknown_code_names_line(tmp_path):
     csv_tree(tmp_path)
     text = (tmp_path / "validation.csv").read_text() + '20/v2.jpg,1,1,5,5,"",12,0,0\n'
     write_text(tmp_path / "validation.csv", text)
-    with pytest.raises(DatasetError, match=r"validation.csv:4: unknown label code; expected a code in 0..10"):
+    with pytest.raises(DatasetError,
+                       match=r"validation.csv:4: unknown label code; expected a code in 0..10"):
         load_dataset("affectnet", tmp_path)
 
 

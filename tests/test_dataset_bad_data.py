@@ -1,7 +1,7 @@
 """Bad input across adapters: clear errors naming the file, or counted skips."""
 import pytest
-
 from datasets_fixtures import make_rafdb, write_image
+
 from fer_bench.datasets import DatasetError, load_dataset
 from fer_bench.datasets.policy import BadData
 from fer_bench.datasets.validation import check_images
@@ -23,7 +23,8 @@ def test_skip_records_counts_and_a_few_messages():
 
 
 def test_listed_image_missing_names_line_and_path(tmp_path):
-    make_rafdb(tmp_path, "basic", [("train_00001.jpg", 1), ("train_00002.jpg", 2), ("test_0001.jpg", 3)])
+    make_rafdb(tmp_path, "basic",
+               [("train_00001.jpg", 1), ("train_00002.jpg", 2), ("test_0001.jpg", 3)])
     (tmp_path / "basic/Image/aligned/train_00002_aligned.jpg").unlink()
     with pytest.raises(DatasetError, match=r"list_patition_label.txt:2: listed image missing; "
                                            r"expected an image file at .*train_00002_aligned.jpg"):
@@ -34,8 +35,10 @@ def test_listed_image_missing_names_line_and_path(tmp_path):
 
 
 def test_duplicate_ids_name_both_lines(tmp_path):
-    make_rafdb(tmp_path, "basic", [("train_00001.jpg", 1), ("test_0001.jpg", 3), ("train_00001.jpg", 4)])
-    with pytest.raises(DatasetError, match=r"list_patition_label.txt:3: duplicate id.*already listed "
+    make_rafdb(tmp_path, "basic",
+               [("train_00001.jpg", 1), ("test_0001.jpg", 3), ("train_00001.jpg", 4)])
+    with pytest.raises(DatasetError,
+                       match=r"list_patition_label.txt:3: duplicate id.*already listed "
                                            r"at .*list_patition_label.txt:1"):
         load_dataset("rafdb", tmp_path)
     ds = load_dataset("rafdb", tmp_path, on_error="skip")
@@ -43,7 +46,8 @@ def test_duplicate_ids_name_both_lines(tmp_path):
 
 
 def test_corrupt_and_truncated_images_are_found_by_decoding(tmp_path):
-    make_rafdb(tmp_path, "basic", [("train_00001.jpg", 1), ("train_00002.jpg", 2), ("test_0001.jpg", 3)])
+    make_rafdb(tmp_path, "basic",
+               [("train_00001.jpg", 1), ("train_00002.jpg", 2), ("test_0001.jpg", 3)])
     aligned = tmp_path / "basic/Image/aligned"
     (aligned / "train_00002_aligned.jpg").write_bytes(b"this is not a jpeg")
     data = (aligned / "test_0001_aligned.jpg").read_bytes()

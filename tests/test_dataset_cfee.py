@@ -1,6 +1,6 @@
 import pytest
-
 from datasets_fixtures import write_image
+
 from fer_bench.datasets import DatasetError, load_dataset
 from fer_bench.datasets.label_maps import CLASSES
 
@@ -23,7 +23,8 @@ def test_22_categories_and_subjects(tmp_path):
     ds = load_dataset("cfee", tmp_path)
     assert len(FOLDERS) == 22 and ds.classes == CLASSES["cfee"] and len(ds) == 44
     for folder, label in FOLDERS.items():
-        assert set(ds.manifest.loc[ds.manifest["path"].str.startswith(folder + "/"), "label"]) == {label}
+        in_folder = ds.manifest["path"].str.startswith(folder + "/")
+        assert set(ds.manifest.loc[in_folder, "label"]) == {label}
     assert set(ds.manifest["subject"]) == {"001", "002"}
     assert ds.face_crop["method"] == "haar"
 

@@ -1,6 +1,6 @@
 import pytest
-
 from datasets_fixtures import write_image
+
 from fer_bench.datasets import DatasetError, load_dataset
 
 FOLDERS = {"anger": "anger", "contempt": "contempt", "disgust": "disgust", "fear": "fear",
@@ -11,9 +11,11 @@ def test_class_folders_and_subjects(tmp_path):
     root = tmp_path / "CK+48"
     for i, folder in enumerate(FOLDERS):
         for frame in (17, 18):
-            write_image(root / folder / f"S{10 + i % 3:03d}_{i:03d}_{frame:08d}.png", i, 48, grey=True)
+            write_image(root / folder / f"S{10 + i % 3:03d}_{i:03d}_{frame:08d}.png", i, 48,
+                        grey=True)
     ds = load_dataset("ck48", tmp_path)
-    assert ds.classes == ("happiness", "sadness", "surprise", "fear", "disgust", "anger", "contempt")
+    assert ds.classes == ("happiness", "sadness", "surprise", "fear", "disgust", "anger",
+                          "contempt")
     assert len(ds) == 14 and set(ds.manifest["split"]) == {"train"} and not ds.official_val
     for folder, label in FOLDERS.items():
         rows = ds.manifest[ds.manifest["path"].str.startswith(f"{folder}/")]

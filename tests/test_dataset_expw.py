@@ -1,10 +1,11 @@
 import pytest
-
 from datasets_fixtures import write_image, write_text
+
 from fer_bench.datasets import DatasetError, load_dataset
 from fer_bench.datasets.expw import photo_split
 
-FER = {0: "anger", 1: "disgust", 2: "fear", 3: "happiness", 4: "sadness", 5: "surprise", 6: "neutral"}
+FER = {0: "anger", 1: "disgust", 2: "fear", 3: "happiness", 4: "sadness", 5: "surprise",
+       6: "neutral"}
 
 
 def make_expw(root, lines):
@@ -26,7 +27,8 @@ def test_boxes_labels_and_photo_split(tmp_path):
     row = ds.manifest.index[ds.manifest["id"] == "photo_0.jpg#0"][0]
     assert ds.box(row) == (20, 10, 40, 60)
     assert ds.face_crop == {"method": "box", "margin": 0.1}
-    assert m.at["photo_0.jpg#0", "split"] == m.at["photo_0.jpg#1", "split"] == photo_split("photo_0.jpg", 0.2)
+    assert (m.at["photo_0.jpg#0", "split"] == m.at["photo_0.jpg#1", "split"]
+            == photo_split("photo_0.jpg", 0.2))
     assert set(m["split"]) <= {"train", "test"} and not ds.official_val
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-
 from datasets_fixtures import face_image, fer2013_pixels, make_fer2013, write_text
+
 from fer_bench.datasets import DatasetError, load_dataset
 from fer_bench.images.decode import ImageDecodeError
 from fer_bench.vocabulary import BASIC7

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-
 from datasets_fixtures import make_ferplus_csv, make_ferplus_folders, write_text
+
 from fer_bench.datasets import DatasetError, load_dataset
 from fer_bench.datasets.ferplus import ferplus_labels
 from fer_bench.vocabulary import BASIC
@@ -12,8 +12,8 @@ CASES = [
     ([10, 0, 0, 0, 0, 0, 0, 0, 0, 0], "neutral", "neutral"),
     ([0, 6, 4, 0, 0, 0, 0, 0, 0, 0], "happiness", "happiness"),      # 6 > 10/2
     ([0, 5, 5, 0, 0, 0, 0, 0, 0, 0], "unknown", "happiness"),        # 5 is not > 5; tie -> first
-    ([0, 5, 4, 1, 0, 0, 0, 0, 0, 0], "happiness", "happiness"),      # the single vote is dropped: 5 > 9/2
-    ([1, 1, 1, 1, 1, 1, 1, 1, 1, 1], "unknown", "neutral"),          # all single votes -> no votes left
+    ([0, 5, 4, 1, 0, 0, 0, 0, 0, 0], "happiness", "happiness"),  # single vote dropped: 5 > 9/2
+    ([1, 1, 1, 1, 1, 1, 1, 1, 1, 1], "unknown", "neutral"),      # all single votes: none left
     ([0, 0, 0, 0, 0, 0, 0, 3, 0, 0], "contempt", "contempt"),
     ([0, 0, 0, 0, 0, 2, 0, 0, 0, 8], "NF", "NF"),
     ([2, 0, 0, 0, 0, 0, 0, 0, 7, 1], "unknown", "unknown"),          # majority unknown
@@ -28,7 +28,8 @@ def test_label_rules_case_by_case(votes, majority, probability):
 
 
 def test_soft_labels_are_normalised_emotion_votes():
-    _, soft = ferplus_labels(np.array([[4, 0, 0, 1, 3, 2, 0, 0, 0, 0], [0] * 8 + [5, 5]]), "majority")
+    _, soft = ferplus_labels(np.array([[4, 0, 0, 1, 3, 2, 0, 0, 0, 0], [0] * 8 + [5, 5]]),
+                             "majority")
     np.testing.assert_allclose(soft[0], [0.4, 0, 0, 0.1, 0.3, 0.2, 0, 0])
     np.testing.assert_allclose(soft[1], np.zeros(8))
 
@@ -95,6 +96,7 @@ def test_bad_votes_duplicate_and_missing_image(tmp_path):
     with pytest.raises(DatasetError, match=r"label.csv:8: bad vote counts"):
         load_dataset("ferplus", tmp_path)
     ds = load_dataset("ferplus", tmp_path, on_error="skip")
-    assert ds.info["skipped"] == {"bad vote counts": 1, "duplicate id": 1, "listed image missing": 1}
+    assert ds.info["skipped"] == {"bad vote counts": 1, "duplicate id": 1,
+                                  "listed image missing": 1}
     assert any("label.csv:6" in e and "label.csv:1" in e for e in ds.info["skipped_examples"])
     assert len(ds) == 4

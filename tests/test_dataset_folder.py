@@ -1,8 +1,8 @@
 import re
 
 import pytest
-
 from datasets_fixtures import write_image, write_text
+
 from fer_bench.datasets import DatasetError, load_dataset
 from fer_bench.datasets.registry import record_name
 from fer_bench.datasets.spec import parse_spec
@@ -17,7 +17,8 @@ def test_synonyms_subject_regex_and_canonical_order(tmp_path):
     assert ds.classes == ("neutral", "happiness", "sadness", "surprise", "fear", "disgust", "anger")
     assert len(ds) == 14 and set(ds.manifest["split"]) == {"train"} and not ds.official_val
     labels = dict(zip(ds.manifest["path"], ds.manifest["label"]))
-    assert labels["angry/S01_angry.png"] == "anger" and labels["Happy/deeper/S02_Happy.jpg"] == "happiness"
+    assert labels["angry/S01_angry.png"] == "anger"
+    assert labels["Happy/deeper/S02_Happy.jpg"] == "happiness"
     assert set(ds.manifest["subject"]) == {"S01", "S02"} and ds.face_crop is None
 
 

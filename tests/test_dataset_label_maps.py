@@ -6,8 +6,7 @@ vocabulary's spelling, so a wrong code, a shifted order or a misspelling fails h
 import pytest
 
 from fer_bench.datasets import label_maps as lm
-from fer_bench.vocabulary import (BASIC, BASIC7, COMPOUND, COMPOUND_PARTS, canonical,
-                                  coarse_group)
+from fer_bench.vocabulary import BASIC, BASIC7, COMPOUND, COMPOUND_PARTS, canonical, coarse_group
 
 
 def parse(doc: str) -> dict:
@@ -22,7 +21,8 @@ def parse(doc: str) -> dict:
 DOC_RAFDB = "1 surprise, 2 fear, 3 disgust, 4 happiness, 5 sadness, 6 anger, 7 neutral"
 DOC_RAFDB_COMPOUND = ("1 happily surprised, 2 happily disgusted, 3 sadly fearful, 4 sadly angry, "
                       "5 sadly surprised, 6 sadly disgusted, 7 fearfully angry, 8 fearfully "
-                      "surprised, 9 angrily surprised, 10 angrily disgusted, 11 disgustedly surprised")
+                      "surprised, 9 angrily surprised, 10 angrily disgusted, 11 disgustedly "
+                      "surprised")
 DOC_FER2013 = "0 angry, 1 disgust, 2 fear, 3 happy, 4 sad, 5 surprise, 6 neutral"
 DOC_AFFECTNET = ("0 neutral, 1 happiness, 2 sadness, 3 surprise, 4 fear, 5 disgust, 6 anger, "
                  "7 contempt")

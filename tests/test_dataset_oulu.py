@@ -1,6 +1,6 @@
 import pytest
-
 from datasets_fixtures import write_image
+
 from fer_bench.datasets import DatasetError, load_dataset
 from fer_bench.vocabulary import BASIC6
 
@@ -12,8 +12,8 @@ def make_oulu(root, lighting="Strong", frames=5):
     for p, subject in enumerate(["P001", "P002"]):
         for c, folder in enumerate(FOLDERS):
             for f in range(frames):
-                write_image(root / "OriginalImg" / "VL" / lighting / subject / folder / f"{f:03d}.jpeg",
-                            p + c + f)
+                write_image(root / "OriginalImg" / "VL" / lighting / subject / folder
+                            / f"{f:03d}.jpeg", p + c + f)
 
 
 def test_last_three_frames_of_vl_strong(tmp_path):

@@ -1,6 +1,6 @@
 from click.testing import CliRunner
-
 from datasets_fixtures import make_ferplus_folders, write_image
+
 from fer_bench.cli import main
 from fer_bench.datasets.report import prepare
 

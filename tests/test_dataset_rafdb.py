@@ -1,11 +1,12 @@
 import pytest
-
 from datasets_fixtures import make_rafdb, write_text
+
 from fer_bench.datasets import DatasetError, load_dataset
 from fer_bench.vocabulary import BASIC7, RAF_COMPOUND
 
 # RAF-DB's own codes (datasets.md) for the basic list.
-RAF = {1: "surprise", 2: "fear", 3: "disgust", 4: "happiness", 5: "sadness", 6: "anger", 7: "neutral"}
+RAF = {1: "surprise", 2: "fear", 3: "disgust", 4: "happiness", 5: "sadness", 6: "anger",
+       7: "neutral"}
 
 
 @pytest.fixture
@@ -47,7 +48,8 @@ def test_compound_maps_codes_1_to_11(raf_root):
 def test_original_images_get_a_detector_crop(raf_root):
     root = raf_root / "RAF-DB" / "basic" / "Image" / "original"
     root.mkdir(parents=True)
-    for line in (raf_root / "RAF-DB/basic/EmoLabel/list_patition_label.txt").read_text().split("\n"):
+    labels = raf_root / "RAF-DB/basic/EmoLabel/list_patition_label.txt"
+    for line in labels.read_text().split("\n"):
         if line:
             (root / line.split()[0]).write_bytes(b"")
     ds = load_dataset("rafdb", raf_root, images="original", margin="0.3")

@@ -1,6 +1,6 @@
 import pytest
-
 from datasets_fixtures import write_image
+
 from fer_bench.datasets import DatasetError, load_dataset
 from fer_bench.vocabulary import BASIC7
 

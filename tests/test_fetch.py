@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 from fer_bench import fetch as fetch_mod
 from fer_bench.cli import main
-from fer_bench.fetch import (FetchError, PinnedFile, WeightsNotFetched, cached_path,
-                             extract_files, fetch, locate)
+from fer_bench.fetch import (FetchError, PinnedFile, WeightsNotFetched, cached_path, extract_files,
+                             fetch, locate)
 
 PAYLOAD = b"fake weights \x00\x01\x02" * 1000
 OTHER = b"second file"

@@ -3,13 +3,13 @@ fewer train rows) says so in its flags, and the leaderboard stamps its cells."""
 from __future__ import annotations
 
 import pytest
+from protocol_fakes import ArrayStore, NeverBuilt, blob_dataset
 
 from fer_bench import leaderboard
 from fer_bench.leaderboard import long_table, markdown_leaderboard
 from fer_bench.protocols.base import get_protocol
 from fer_bench.protocols.context import RunContext
 from fer_bench.records import read_record, write_record
-from protocol_fakes import ArrayStore, NeverBuilt, blob_dataset
 
 SHORT_CLASSES_MARK = getattr(leaderboard, "SHORT_CLASSES_MARK", "‡")
 CLASSES = ("neutral", "happiness", "sadness", "surprise")
@@ -59,8 +59,9 @@ def test_the_flag_survives_the_file_and_stamps_the_tables(blobs, tmp_path):
 
 
 def test_records_without_the_flag_still_load():
-    from fer_bench.records.schema import ResultRecord
     from protocol_fakes import make_record
+
+    from fer_bench.records.schema import ResultRecord
 
     data = make_record().to_dict()
     data["flags"].pop("short_classes", None)

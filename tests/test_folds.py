@@ -7,7 +7,8 @@ from fer_bench.datasets.folds import subject_folds
 
 
 def lab_dataset(n_subjects=12, per_subject=6, subjects=True):
-    rows = [{"id": f"s{s}_{i}", "path": f"s{s}_{i}.png", "label": ["happiness", "anger", "neutral"][i % 3],
+    rows = [{"id": f"s{s}_{i}", "path": f"s{s}_{i}.png",
+             "label": ["happiness", "anger", "neutral"][i % 3],
              "split": "train", "subject": f"S{s:03d}" if subjects else ""}
             for s in range(n_subjects) for i in range(per_subject)]
     return Dataset("lab", ".", ("neutral", "happiness", "anger"), pd.DataFrame(rows))

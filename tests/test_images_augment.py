@@ -9,8 +9,8 @@ import torch
 import torch.nn.functional as F
 from torchvision.transforms.v2 import functional as TF
 
-from fer_bench.images.augment import (AugmentConfig, AugmentParams, BatchAugment,
-                                        color_jitter, crop_flip_resize)
+from fer_bench.images.augment import (AugmentConfig, AugmentParams, BatchAugment, color_jitter,
+                                      crop_flip_resize)
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -5,9 +5,9 @@ import pytest
 import torch
 from features_support import TinyEncoder, png_dataset, write_images
 
+from fer_bench.datasets.loader import BadImage, image_loader, raise_bad_image
 from fer_bench.images.decode import ImageDecodeError, decode_file
 from fer_bench.images.facecrop import apply_face_crop
-from fer_bench.datasets.loader import BadImage, image_loader, raise_bad_image
 
 
 @pytest.fixture

@@ -2,19 +2,10 @@
 
 import numpy as np
 import pytest
-from sklearn.metrics import (
-    accuracy_score,
-    balanced_accuracy_score,
-    confusion_matrix,
-    f1_score,
-    recall_score,
-)
+from sklearn.metrics import (accuracy_score, balanced_accuracy_score, confusion_matrix, f1_score,
+                             recall_score)
 
-from fer_bench.metrics import (
-    bootstrap_interval,
-    classification_metrics,
-    summarize_seeds,
-)
+from fer_bench.metrics import bootstrap_interval, classification_metrics, summarize_seeds
 
 
 def test_hand_computed_case():
@@ -36,12 +27,14 @@ def test_matches_sklearn_with_absent_classes(seed):
     rng = np.random.default_rng(seed)
     n_classes = 6
     y_true = rng.choice([0, 1, 2, 4], size=300)  # class 3 and 5 never true
-    y_pred = np.where(rng.random(300) < 0.6, y_true, rng.choice([0, 1, 2, 3], size=300))  # 3 predicted
+    y_pred = np.where(rng.random(300) < 0.6, y_true,
+                      rng.choice([0, 1, 2, 3], size=300))  # 3 predicted
     m = classification_metrics(y_true, y_pred, n_classes)
     assert m["accuracy"] == pytest.approx(accuracy_score(y_true, y_pred))
     with pytest.warns(UserWarning):  # sklearn warns about the class predicted but never true
         assert m["mean_class_accuracy"] == pytest.approx(balanced_accuracy_score(y_true, y_pred))
-    assert m["macro_f1"] == pytest.approx(f1_score(y_true, y_pred, average="macro", zero_division=0))
+    assert m["macro_f1"] == pytest.approx(f1_score(y_true, y_pred, average="macro",
+                                                   zero_division=0))
     present = [0, 1, 2, 4]
     recall = recall_score(y_true, y_pred, labels=present, average=None)
     assert np.array(m["per_class_recall"])[present] == pytest.approx(recall)

@@ -9,14 +9,14 @@ from dataclasses import replace
 
 import pytest
 import torch
+from datasets_fixtures import (make_affectnet_csv, make_ferplus_folders, make_rafdb, write_image,
+                               write_text)
+from protocol_fakes import make_record
 
-from datasets_fixtures import (make_affectnet_csv, make_ferplus_folders, make_rafdb,
-                               write_image, write_text)
 from fer_bench.datasets import DatasetError, load_dataset
 from fer_bench.leaderboard import long_table, markdown_leaderboard, write_leaderboard
 from fer_bench.records import MetricSummary, write_record
 from fer_bench.weights import WeightsError, load_official_crs_checkpoint
-from protocol_fakes import make_record
 
 NEUTRAL, HAPPY = [10] + [0] * 9, [0, 10] + [0] * 8
 

@@ -20,13 +20,8 @@ from fer_bench.cli import main
 from fer_bench.figure_style import DPI, MAX_WIDTH_IN, display_names, encoder_colours, ranked
 from fer_bench.leaderboard import long_table
 from fer_bench.plots import bar_figure, cross_figure, write_plots
-from fer_bench.plots_extra import (
-    class_view_frame,
-    confusion_figure,
-    few_shot_figure,
-    load_record_files,
-    write_extra_plots,
-)
+from fer_bench.plots_extra import (class_view_frame, confusion_figure, few_shot_figure,
+                                   load_record_files, write_extra_plots)
 from fer_bench.vocabulary import BASIC7
 
 RESULTS = Path(__file__).parent / "fixtures" / "records" / "results"
@@ -153,7 +148,7 @@ def test_an_encoder_has_one_colour_in_every_figure(tmp_path, monkeypatch):
             "fewshot_synth-wild.png", "confusion_knn-v1_synth-wild.png",
             "recall_linear-v1_synth-lab.png"} <= names
     colours: dict[str, set] = {}
-    for name, fig in figures:
+    for _name, fig in figures:
         for encoder, colour in encoder_colour_pairs(fig):
             colours.setdefault(encoder, set()).add(colour)
     assert set(colours) == {"enc-a", "enc-b", "pixels"}

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from fer_bench.datasets.base import Dataset, DatasetError
-from fer_bench.pretrain.data import (load_packed, load_pretrain_data, merge_sources,
-                                     parse_spec, source_from_dataset)
+from fer_bench.pretrain.data import (load_packed, load_pretrain_data, merge_sources, parse_spec,
+                                     source_from_dataset)
 from fer_bench.pretrain.packed import save_packed
 from fer_bench.vocabulary import COARSE
 

@@ -13,7 +13,6 @@ from fer_bench.pretrain.trainer import TrainConfig, train
 from fer_bench.synth import sample_faces
 from fer_bench.weights import load_encoder_weights, read_encoder_metadata
 
-
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 

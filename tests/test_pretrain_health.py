@@ -9,8 +9,7 @@ import pytest
 import torch
 
 from fer_bench.pretrain.health import (KNN_GAIN_NOT_COLLAPSED, HealthSet, collapse_warning,
-                                       effective_rank, leave_one_out_knn,
-                                       top_direction_share)
+                                       effective_rank, leave_one_out_knn, top_direction_share)
 
 
 def test_effective_rank_and_top_share_by_hand():

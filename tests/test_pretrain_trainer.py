@@ -13,7 +13,6 @@ from fer_bench.pretrain.run_log import read_log
 from fer_bench.pretrain.trainer import RunExists, TrainConfig, schedule_for, train
 from fer_bench.synth import sample_faces
 
-
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 

@@ -6,15 +6,8 @@ import numpy as np
 import pytest
 from sklearn.neighbors import KNeighborsClassifier
 
-from fer_bench.probes.knn import (
-    DEFAULT_K,
-    DEFAULT_T,
-    build_index,
-    knn_probe,
-    knn_search,
-    search_index,
-    weighted_knn_scores,
-)
+from fer_bench.probes.knn import (DEFAULT_K, DEFAULT_T, build_index, knn_probe, knn_search,
+                                  search_index, weighted_knn_scores)
 
 # Four unit vectors in 2-D; the class of each is in the comment.
 BANK = np.array(
@@ -45,7 +38,8 @@ def test_defaults_are_the_papers():
 def test_hand_computed_neighbours_in_order():
     sims, idx = knn_search(BANK, QUERIES, k=3)
     np.testing.assert_array_equal(idx, [[0, 3, 1], [1, 2, 3], [3, 0, 1]])
-    np.testing.assert_allclose(sims, [[1.0, 0.6, 0.0], [0.8, 0.6, 0.28], [0.96, 0.8, 0.6]], atol=1e-6)
+    np.testing.assert_allclose(sims, [[1.0, 0.6, 0.0], [0.8, 0.6, 0.28], [0.96, 0.8, 0.6]],
+                               atol=1e-6)
 
 
 def test_hand_computed_votes_with_unit_temperature():
@@ -56,10 +50,12 @@ def test_hand_computed_votes_with_unit_temperature():
     #        q2: class 2 e^0.96 = 2.61170, class 0 e^0.8 = 2.22554
     expected_k2 = [[e(1), 0, e(0.6), 0], [0, e(0.8) + e(0.6), 0, 0], [e(0.8), 0, e(0.96), 0]]
     np.testing.assert_allclose(
-        weighted_knn_scores(sims[:, :2], idx[:, :2], BANK_Y, N_CLASSES, T=1.0), expected_k2, rtol=1e-6
+        weighted_knn_scores(sims[:, :2], idx[:, :2], BANK_Y, N_CLASSES, T=1.0), expected_k2,
+        rtol=1e-6
     )
     # k=3 adds q0: class 1 e^0 = 1; q1: class 2 e^0.28 = 1.32313; q2: class 1 e^0.6 = 1.82212
-    expected_k3 = [[e(1), 1, e(0.6), 0], [0, e(0.8) + e(0.6), e(0.28), 0], [e(0.8), e(0.6), e(0.96), 0]]
+    expected_k3 = [[e(1), 1, e(0.6), 0], [0, e(0.8) + e(0.6), e(0.28), 0],
+                   [e(0.8), e(0.6), e(0.96), 0]]
     scores = weighted_knn_scores(sims, idx, BANK_Y, N_CLASSES, T=1.0)
     np.testing.assert_allclose(scores, expected_k3, rtol=1e-6)
     # The undeclared-in-bank class 3 still has its (zero) column.
@@ -74,7 +70,8 @@ def test_temperature_decides_between_one_close_and_two_far_neighbours():
     sims = np.array([[1.0, 0.5, 0.5]])
     idx = np.array([[0, 1, 2]])
     y = np.array([0, 1, 1])
-    # T=1: e^1 = 2.718 < 2 e^0.5 = 3.297 -> class 1.  T=0.1: e^10 = 22026 > 2 e^5 = 296.8 -> class 0.
+    # T=1: e^1 = 2.718 < 2 e^0.5 = 3.297 -> class 1.
+    # T=0.1: e^10 = 22026 > 2 e^5 = 296.8 -> class 0.
     assert weighted_knn_scores(sims, idx, y, 2, T=1.0).argmax() == 1
     assert weighted_knn_scores(sims, idx, y, 2, T=0.1).argmax() == 0
 

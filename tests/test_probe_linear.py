@@ -13,14 +13,8 @@ import torch
 from sklearn.linear_model import LogisticRegression
 
 from fer_bench.metrics import classification_metrics
-from fer_bench.probes.linear import (
-    DEFAULT_CS,
-    DEFAULT_SELECT_TOLERANCE,
-    fit_logistic,
-    linear_probe,
-    select_C,
-    stratified_val_split,
-)
+from fer_bench.probes.linear import (DEFAULT_CS, DEFAULT_SELECT_TOLERANCE, fit_logistic,
+                                     linear_probe, select_C, stratified_val_split)
 
 
 def sklearn_objective(X, y, coef, intercept, C, classes):
@@ -45,7 +39,8 @@ def random_problem(seed, n=400, d=12, k=3):
 
 
 def sector_points(centres_deg, half_width, step):
-    angles = np.concatenate([np.arange(c - half_width, c + half_width + 1e-9, step) for c in centres_deg])
+    angles = np.concatenate([np.arange(c - half_width, c + half_width + 1e-9, step)
+                             for c in centres_deg])
     labels = np.repeat(np.arange(len(centres_deg)), len(angles) // len(centres_deg))
     radians = np.deg2rad(angles)
     return np.stack([np.cos(radians), np.sin(radians)], axis=1).astype(np.float32), labels
@@ -83,9 +78,11 @@ def test_separable_sectors_follow_the_hand_known_boundaries():
 def test_parity_with_sklearn_multinomial(C):
     X, y = random_problem(0)
     ours = fit_logistic(X, y, 3, C)
-    ref = LogisticRegression(C=C, solver="lbfgs", tol=1e-10, max_iter=10_000).fit(X.astype(np.float64), y)
+    ref = LogisticRegression(C=C, solver="lbfgs", tol=1e-10, max_iter=10_000)
+    ref.fit(X.astype(np.float64), y)
     classes = np.arange(3)
-    ours_obj = sklearn_objective(X, y, ours.coef.astype(np.float64), ours.intercept.astype(np.float64), C, classes)
+    ours_obj = sklearn_objective(X, y, ours.coef.astype(np.float64),
+                                 ours.intercept.astype(np.float64), C, classes)
     ref_obj = sklearn_objective(X, y, ref.coef_, ref.intercept_, C, classes)
     assert ours_obj == pytest.approx(ref_obj, rel=1e-4)
     assert ours.objective == pytest.approx(ref_obj, rel=1e-4)  # the value it reports
@@ -132,7 +129,8 @@ def test_sweep_selects_on_validation_only():
     Cs = (1e-3, 1e-1, 10.0)
     X_train, y_train, X_val, X_test = X[:300], y[:300], X[300:450], X[450:]
     for y_val in (y[300:450], np.random.default_rng(0).integers(0, 3, 150)):
-        result = linear_probe(X_train, y_train, X_val, y_val, X_test, 3, Cs=Cs, select_metric="accuracy")
+        result = linear_probe(X_train, y_train, X_val, y_val, X_test, 3, Cs=Cs,
+                              select_metric="accuracy")
         # Each point of the curve is the train-only fit at that C, scored on validation.
         Xn = X / np.linalg.norm(X, axis=1, keepdims=True)
         for C in Cs:
@@ -232,7 +230,8 @@ def test_probe_is_identical_with_one_and_two_threads(tmp_path):
     # Each thread count runs in a process of its own (BLAS pools read OMP_NUM_THREADS at
     # start); the multinomial problem's shape is one where MKL splits R^T X between threads,
     # the binary one has enough rows for element-wise ops to be split between threads.
-    problems = {"multi": weak_problem(0, 3000, 64, 7, 0.3), "binary": weak_problem(1, 48000, 8, 2, 0.3)}
+    problems = {"multi": weak_problem(0, 3000, 64, 7, 0.3),
+                "binary": weak_problem(1, 48000, 8, 2, 0.3)}
     arrays = {"multi_Cs": DEFAULT_CS[::2], "binary_Cs": DEFAULT_CS[::2]}  # 1e-3 .. 1e6
     for name, (X, y) in problems.items():
         n = len(X)
@@ -327,7 +326,8 @@ def test_every_fit_of_the_sweep_is_at_the_optimum(shape):
     Xn = X / np.linalg.norm(X, axis=1, keepdims=True)
     reference = None
     for C, model in sorted(result.sweep_models.items()):
-        reference = fit_logistic(Xn[:n_train], y[:n_train], k, C, init=reference, dtype=torch.float64,
+        reference = fit_logistic(Xn[:n_train], y[:n_train], k, C, init=reference,
+                                 dtype=torch.float64,
                                  tol=1e-9, max_iter=20_000)
         assert model.converged and model.stop in ("tol", "precision"), C
         # Up to 1e4 within 0.5% of the optimum's largest weight; beyond, the penalty per

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from protocol_fakes import ArrayStore, NeverBuilt, blob_dataset
 
 import fer_bench.protocols.cross_dataset as cross
 import fer_bench.protocols.linear as linear_protocol
@@ -12,7 +13,6 @@ from fer_bench.protocols.base import get_protocol
 from fer_bench.protocols.context import ProtocolError, RunContext, TaskNotApplicable
 from fer_bench.records.io import pair_target
 from fer_bench.vocabulary import BASIC, BASIC7
-from protocol_fakes import ArrayStore, NeverBuilt, blob_dataset
 
 CS = (0.01, 1.0, 100.0)
 

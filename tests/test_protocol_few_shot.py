@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from fer_bench.protocols.base import get_protocol, protocol_from_spec
-from fer_bench.protocols.context import ProtocolError, RunContext
-from fer_bench.protocols.few_shot import support_cv_C
-from fer_bench.protocols.splits import dataset_parts
 from protocol_fakes import ArrayStore, NeverBuilt, blob_dataset
 
 from fer_bench.metrics import classification_metrics
 from fer_bench.probes.knn import knn_probe
 from fer_bench.probes.linear import fit_logistic, select_C
 from fer_bench.probes.normalize import l2_normalize
+from fer_bench.protocols.base import get_protocol, protocol_from_spec
+from fer_bench.protocols.context import ProtocolError, RunContext
+from fer_bench.protocols.few_shot import support_cv_C
+from fer_bench.protocols.splits import dataset_parts
 from fer_bench.splits import few_shot_support
 
 CLASSES = ("neutral", "happiness", "sadness", "surprise")
@@ -69,9 +69,11 @@ def test_supports_are_train_rows_balanced_disjoint_from_queries_and_clamped(blob
 def test_same_config_same_draws(blobs):
     a = records(blobs, shots=(1,), draws=2, probes=("knn",))
     b = records(blobs, shots=(1,), draws=2, probes=("knn",))
-    assert a["blobs@1shot-knn"].details["support_ids"] == b["blobs@1shot-knn"].details["support_ids"]
+    support = {name: r["blobs@1shot-knn"].details["support_ids"]
+               for name, r in (("a", a), ("b", b))}
+    assert support["a"] == support["b"]
     c = records(blobs, shots=(1,), draws=2, probes=("knn",), draw_seed=7)
-    assert c["blobs@1shot-knn"].details["support_ids"] != a["blobs@1shot-knn"].details["support_ids"]
+    assert c["blobs@1shot-knn"].details["support_ids"] != support["a"]
 
 
 def test_probes_match_direct_calls_on_the_drawn_support(blobs):

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import numpy as np
+from protocol_fakes import ArrayStore, NeverBuilt, blob_dataset
 
 from fer_bench.probes.knn import knn_probe
 from fer_bench.protocols.base import get_protocol
 from fer_bench.protocols.context import RunContext
 from fer_bench.vocabulary import BASIC7
-from protocol_fakes import ArrayStore, NeverBuilt, blob_dataset
 
 
 def test_bank_is_train_only_and_predictions_match_a_direct_probe_call():

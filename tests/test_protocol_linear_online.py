@@ -6,15 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from fer_bench.protocols.base import get_protocol
-from fer_bench.protocols.context import ProtocolError
-from fer_bench.protocols.linear_online import (
-    CropFlipEmbed,
-    LinearOnlineConfig,
-    train_online_linear,
-)
 
 from fer_bench.leaderboard import TEST_SELECTED_MARK, long_table, wide_table
+from fer_bench.protocols.base import get_protocol
+from fer_bench.protocols.context import ProtocolError
+from fer_bench.protocols.linear_online import CropFlipEmbed, LinearOnlineConfig, train_online_linear
 from fer_bench.records import load_records
 from fer_bench.runner import run_benchmark
 
@@ -62,7 +58,8 @@ def train(config, seed=0):
     X, y = blobs(60, 0)
     Xv, yv = blobs(30, 1)
     Xt, yt = blobs(30, 2)
-    embed = lambda rows, gen: torch.as_tensor(X[rows])
+    def embed(rows, gen):
+        return torch.as_tensor(X[rows])
     return train_online_linear(embed, len(y), y, 6, 3, Xv, yv, Xt, yt, config, seed)
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 
 import pytest
+from protocol_fakes import ArrayStore, NeverBuilt, blob_dataset
 
 from fer_bench.protocols.base import get_protocol
 from fer_bench.protocols.context import ProtocolError, RunContext
 from fer_bench.protocols.splits import HOLDOUT_TEST, dataset_parts, fit_splits, subject_holdout
 from fer_bench.vocabulary import BASIC7
-from protocol_fakes import ArrayStore, NeverBuilt, blob_dataset
 
 
 @pytest.fixture

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from fer_bench.protocols.base import get_protocol
-from fer_bench.protocols.context import RunContext, TaskNotApplicable
-from fer_bench.protocols.subject_folds import inner_validation, pool_folds, pooled_rows
 from protocol_fakes import ArrayStore, NeverBuilt, blob_dataset
 
 from fer_bench.datasets.base import DatasetError
 from fer_bench.metrics import classification_metrics
 from fer_bench.probes.linear import linear_probe
+from fer_bench.protocols.base import get_protocol
+from fer_bench.protocols.context import RunContext, TaskNotApplicable
+from fer_bench.protocols.subject_folds import inner_validation, pool_folds, pooled_rows
 from fer_bench.vocabulary import BASIC7
 
 CLASSES = BASIC7[:4]
@@ -76,12 +76,14 @@ def test_pooled_scores_and_fold_wise_scores_match_direct_probe_calls(lab):
         test = np.flatnonzero(fold == f)
         y_pred[test] = linear_probe(fit.X, fit.y, val.X, val.y, pool.X[test], 4,
                                     Cs=(1.0,)).test_pred
-        fold_mca.append(classification_metrics(pool.y[test], y_pred[test], 4)["mean_class_accuracy"])
+        scores = classification_metrics(pool.y[test], y_pred[test], 4)
+        fold_mca.append(scores["mean_class_accuracy"])
     pooled = classification_metrics(pool.y, y_pred, 4)
     assert record.headline.mean == pytest.approx(pooled["mean_class_accuracy"])
     assert record.metrics["accuracy"].mean == pytest.approx(pooled["accuracy"])
-    assert record.details["fold_scores"]["mean_class_accuracy"]["values"] == pytest.approx(fold_mca)
-    assert record.details["fold_scores"]["mean_class_accuracy"]["mean"] == pytest.approx(np.mean(fold_mca))
+    scores = record.details["fold_scores"]["mean_class_accuracy"]
+    assert scores["values"] == pytest.approx(fold_mca)
+    assert scores["mean"] == pytest.approx(np.mean(fold_mca))
 
 
 def test_knn_probe_runs_once_and_folds_are_the_same_for_every_class_set(lab):

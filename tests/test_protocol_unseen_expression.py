@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from fer_bench.protocols.base import get_protocol
-from fer_bench.protocols.context import RunContext, TaskNotApplicable
 from protocol_fakes import ArrayStore, NeverBuilt, blob_dataset
 
 from fer_bench.encoder import EncoderInfo, Preprocessing
+from fer_bench.protocols.base import get_protocol
+from fer_bench.protocols.context import RunContext, TaskNotApplicable
 from fer_bench.records import load_records
 from fer_bench.runner import run_benchmark
 from fer_bench.vocabulary import ALL_EXPRESSIONS, BASIC, BASIC7, RAF_COMPOUND

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
-from fer_bench.records import (SCHEMA_VERSION, Flags, MetricSummary, RecordKey,
-                               RecordSchemaError, find_record_files, pair_target,
-                               read_predictions, read_record, record_path, split_pair,
-                               write_record)
-from fer_bench.records.io import predictions_path, safe_name
 from protocol_fakes import make_record
+
+from fer_bench.records import (SCHEMA_VERSION, Flags, MetricSummary, RecordKey, RecordSchemaError,
+                               find_record_files, pair_target, read_predictions, read_record,
+                               record_path, split_pair, write_record)
+from fer_bench.records.io import predictions_path, safe_name
 
 FIXTURES = Path(__file__).parent / "fixtures" / "records"
 

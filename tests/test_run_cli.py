@@ -6,8 +6,8 @@ import re
 
 import pandas as pd
 from click.testing import CliRunner
-
 from datasets_fixtures import make_ferplus_folders, write_image
+
 from fer_bench.cli import main
 from fer_bench.leaderboard import WIDE_FIELDS
 from fer_bench.protocols.base import get_protocol
@@ -60,7 +60,8 @@ def test_run_then_rerun_then_leaderboard_and_plots(tmp_path):
 
     plots = invoke("plot", "--results-dir", tmp_path / "records", "--out", tmp_path / "plots")
     names = sorted(p.name for p in (tmp_path / "plots").iterdir())
-    v = {name: f"{name}-v{get_protocol(name).version}" for name in ("linear", "knn", "cross-dataset")}
+    v = {name: f"{name}-v{get_protocol(name).version}"
+         for name in ("linear", "knn", "cross-dataset")}
     assert {f"bars_{v['knn']}.png", f"bars_{v['linear']}.png",
             f"cross_{v['cross-dataset']}.png"} <= set(names)
     # fer_bench.plots_extra: recall heatmap and confusion grid per protocol and dataset

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from protocol_fakes import ArrayStore, NeverBuilt, blob_dataset
 
 from fer_bench.protocols.base import get_protocol
 from fer_bench.runner import run_benchmark
 from fer_bench.vocabulary import BASIC7
-from protocol_fakes import ArrayStore, NeverBuilt, blob_dataset
 
 
 class RefusingStore:

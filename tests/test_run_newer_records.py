@@ -6,10 +6,10 @@ import json
 import re
 
 import pytest
+from protocol_fakes import ArrayStore, NeverBuilt, blob_dataset
 
 from fer_bench.runner import run_benchmark
 from fer_bench.vocabulary import BASIC7
-from protocol_fakes import ArrayStore, NeverBuilt, blob_dataset
 
 
 @pytest.fixture

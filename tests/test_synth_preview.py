@@ -7,8 +7,8 @@ from click.testing import CliRunner
 from PIL import Image
 
 from fer_bench.cli import main
-from fer_bench.datasets.registry import load_dataset
 from fer_bench.datasets.preview import CELL, pick_rows
+from fer_bench.datasets.registry import load_dataset
 
 
 def test_preview_command_writes_a_png(tmp_path, monkeypatch):
@@ -58,10 +58,10 @@ def test_a_preset_not_in_the_cache_renders_only_the_sheet(tmp_path, monkeypatch)
                                   "synth-compound:n=30,size=32"])
 def test_the_sheet_is_the_same_before_and_after_the_preset_is_rendered(tmp_path, monkeypatch,
                                                                        spec):
-    from fer_bench.datasets.registry import split_spec
     from fer_bench.datasets.generated import preset_options
-    from fer_bench.synth.generate import is_generated
     from fer_bench.datasets.preview import preview_grid, preview_preset
+    from fer_bench.datasets.registry import split_spec
+    from fer_bench.synth.generate import is_generated
 
     monkeypatch.setenv("FER_BENCH_CACHE", str(tmp_path / "cache"))
     entry, parsed = split_spec(spec)

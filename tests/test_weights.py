@@ -84,7 +84,8 @@ def test_overwrite_replaces_file_with_shards_and_back(tmp_path):
     save_encoder_weights(small_state(0), out, META)
     save_encoder_weights(small_state(1), out, META, max_shard_bytes=500)
     assert out.is_dir()
-    assert torch.equal(load_encoder_weights(out)[0]["fc.weight"], small_state(1)["fc.weight"].half().float())
+    assert torch.equal(load_encoder_weights(out)[0]["fc.weight"],
+                       small_state(1)["fc.weight"].half().float())
     save_encoder_weights(small_state(2), out, META)
     assert out.is_file()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp leftovers

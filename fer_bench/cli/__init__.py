@@ -18,8 +18,8 @@ def main() -> None:
 
 
 def _register_all() -> None:
-    from fer_bench.cli import (datasets_cmd, encoders_cmd, features_cmd, pretrain_cmd,
-                               report_cmd, results_cmd, run_cmd)
+    from fer_bench.cli import (datasets_cmd, encoders_cmd, features_cmd, pretrain_cmd, report_cmd,
+                               results_cmd, run_cmd)
     for module in (datasets_cmd, encoders_cmd, features_cmd, run_cmd, results_cmd, pretrain_cmd,
                    report_cmd):
         module.register(main)

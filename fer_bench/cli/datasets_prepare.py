@@ -17,7 +17,8 @@ def _options(pairs: tuple[str, ...]) -> dict:
 @click.command("prepare")
 @click.argument("name")
 @click.option("--root", "--data-root", "root", envvar="FER_BENCH_DATA",
-              type=click.Path(exists=True, file_okay=False), help="Data root (or the dataset's own folder); "
+              type=click.Path(exists=True, file_okay=False),
+              help="Data root (or the dataset's own folder); "
               "default FER_BENCH_DATA.")
 @click.option("--check-images", is_flag=True, help="Decode every image now (finds corrupt or "
               "truncated files before extraction).")

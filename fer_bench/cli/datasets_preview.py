@@ -16,8 +16,8 @@ def preview(name: str, out: str, n: int, seed: int, data_root: str | None) -> No
     """Write a grid of NAME's faces with the expression under each (e.g. synth-wild,
     synth-lab:n=560, rafdb). A generated preset not rendered yet is not rendered for
     this: only the faces on the sheet are."""
-    from fer_bench.datasets.registry import load_dataset, split_spec
     from fer_bench.datasets.preview import preview_grid, preview_preset
+    from fer_bench.datasets.registry import load_dataset, split_spec
 
     entry, parsed = split_spec(name)              # errors: one line (fer_bench.cli.errors)
     if entry.generated:

@@ -3,7 +3,6 @@ narrowed by encoder, protocol and dataset (the rows of the long leaderboard tabl
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 import click

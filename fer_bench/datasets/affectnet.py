@@ -22,10 +22,10 @@ import pandas as pd
 from fer_bench.datasets.assemble import assemble
 from fer_bench.datasets.base import Dataset, DatasetError
 from fer_bench.datasets.cards import DatasetCard, register_card
+from fer_bench.datasets.entry import register_dataset
 from fer_bench.datasets.label_maps import AFFECTNET, AFFECTNET_DROPPED, CLASSES
 from fer_bench.datasets.options import as_float, choice, no_unknown_options
 from fer_bench.datasets.policy import BadData, first_existing, require_rows
-from fer_bench.datasets.entry import register_dataset
 
 LAYOUT = """\
 AffectNet/
@@ -71,7 +71,8 @@ def _csv_release(root: Path, classes: tuple, bad: BadData, dropped: Counter):
             frame = pd.DataFrame(columns=list(CSV_COLUMNS))
         missing = [c for c in CSV_COLUMNS if c not in frame.columns]
         if missing:
-            raise DatasetError(f"affectnet: {csv} lacks columns {missing}; expected layout:\n{LAYOUT}")
+            raise DatasetError(f"affectnet: {csv} lacks columns {missing}; expected "
+                               f"layout:\n{LAYOUT}")
         require_rows(len(frame), csv, "affectnet", split, LAYOUT)
         numbers = frame[list(CSV_COLUMNS[1:])].apply(pd.to_numeric, errors="coerce").to_numpy()
         for i, rel in enumerate(frame["subDirectory_filePath"]):
@@ -135,7 +136,8 @@ def load_affectnet(root: Path, classes="8", release: str = "auto", margin=0.0,
     bad, dropped = BadData("affectnet", on_error), Counter()
     read = _npy_release if release == "npy" else _csv_release
     rows, where = read(root, view, bad, dropped)
-    face_crop = {"method": "box", "margin": as_float(margin, "margin")} if release == "csv" else None
+    face_crop = ({"method": "box", "margin": as_float(margin, "margin")} if release == "csv"
+                 else None)
     return assemble("affectnet", root, view, rows, where, bad, layout=LAYOUT,
                     image_family="affectnet", face_crop=face_crop, official_val=False,
                     dropped=dropped, info={"release": release, "classes": len(view)})

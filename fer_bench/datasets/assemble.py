@@ -14,8 +14,8 @@ import pandas as pd
 
 from fer_bench.datasets.base import Dataset, DatasetError
 from fer_bench.datasets.policy import BadData
-from fer_bench.datasets.validation import (drop_duplicate_ids, drop_escaping_paths,
-                                           drop_faceless, drop_missing_files)
+from fer_bench.datasets.validation import (drop_duplicate_ids, drop_escaping_paths, drop_faceless,
+                                           drop_missing_files)
 
 
 def assemble(name: str, root: Path, classes: tuple[str, ...], rows: pd.DataFrame | list[dict],

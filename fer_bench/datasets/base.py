@@ -82,7 +82,7 @@ class Dataset:
     def splits(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(self.manifest["split"]))
 
-    def subset(self, mask_or_split) -> "Dataset":
+    def subset(self, mask_or_split) -> Dataset:
         """Rows of one split (str) or of a boolean mask, as a Dataset of the same kind."""
         if isinstance(mask_or_split, str):
             if mask_or_split not in set(self.manifest["split"]):
@@ -95,7 +95,7 @@ class Dataset:
         clone.manifest = self.manifest.loc[mask].reset_index(drop=True)
         return clone
 
-    def labelled(self) -> "Dataset":
+    def labelled(self) -> Dataset:
         """Only rows whose label is one of the declared classes."""
         return self.subset(self.manifest["label"].isin(self.classes).to_numpy())
 

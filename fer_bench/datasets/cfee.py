@@ -16,11 +16,11 @@ from pathlib import Path
 from fer_bench.datasets.assemble import assemble
 from fer_bench.datasets.base import Dataset
 from fer_bench.datasets.cards import DatasetCard, register_card
+from fer_bench.datasets.entry import register_dataset
 from fer_bench.datasets.folder import canonical_folder_name, class_folder_rows, subject_from
 from fer_bench.datasets.label_maps import CLASSES
 from fer_bench.datasets.options import detector_crop, no_unknown_options, pop_crop_options
 from fer_bench.datasets.policy import BadData, first_existing
-from fer_bench.datasets.entry import register_dataset
 
 LAYOUT = """\
 CFEE/

@@ -9,11 +9,11 @@ from pathlib import Path
 from fer_bench.datasets.assemble import assemble
 from fer_bench.datasets.base import Dataset
 from fer_bench.datasets.cards import DatasetCard, register_card
+from fer_bench.datasets.entry import register_dataset
 from fer_bench.datasets.folder import class_folder_rows
 from fer_bench.datasets.label_maps import CK48_FOLDERS, CLASSES
 from fer_bench.datasets.options import no_unknown_options
 from fer_bench.datasets.policy import BadData, first_existing
-from fer_bench.datasets.entry import register_dataset
 
 LAYOUT = """\
 CK+48/

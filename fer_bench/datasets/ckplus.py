@@ -14,12 +14,12 @@ from pathlib import Path
 from fer_bench.datasets.assemble import assemble
 from fer_bench.datasets.base import Dataset
 from fer_bench.datasets.cards import DatasetCard, register_card
+from fer_bench.datasets.entry import register_dataset
 from fer_bench.datasets.label_files import map_code
 from fer_bench.datasets.label_maps import CKPLUS, CLASSES
 from fer_bench.datasets.options import (as_bool, as_int, detector_crop, no_unknown_options,
                                         pop_crop_options)
 from fer_bench.datasets.policy import BadData, first_existing
-from fer_bench.datasets.entry import register_dataset
 
 LAYOUT = """\
 CK+/

@@ -6,9 +6,8 @@ imports back.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable
 
 from fer_bench.datasets.base import Dataset
 

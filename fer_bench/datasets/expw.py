@@ -13,11 +13,11 @@ from pathlib import Path
 from fer_bench.datasets.assemble import assemble
 from fer_bench.datasets.base import Dataset
 from fer_bench.datasets.cards import DatasetCard, register_card
+from fer_bench.datasets.entry import register_dataset
 from fer_bench.datasets.label_files import label_lines, map_code
 from fer_bench.datasets.label_maps import CLASSES, EXPW
 from fer_bench.datasets.options import as_float, no_unknown_options
 from fer_bench.datasets.policy import BadData, first_existing
-from fer_bench.datasets.entry import register_dataset
 
 LAYOUT = """\
 ExpW/

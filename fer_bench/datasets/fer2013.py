@@ -17,11 +17,11 @@ import torch
 from fer_bench.datasets.assemble import assemble
 from fer_bench.datasets.base import Dataset, DatasetError
 from fer_bench.datasets.cards import DatasetCard, register_card
+from fer_bench.datasets.entry import register_dataset
 from fer_bench.datasets.label_files import map_code
 from fer_bench.datasets.label_maps import CLASSES, FER2013
 from fer_bench.datasets.options import choice, no_unknown_options
 from fer_bench.datasets.policy import BadData, first_existing
-from fer_bench.datasets.entry import register_dataset
 
 LAYOUT = """\
 fer2013/
@@ -55,7 +55,8 @@ class CsvPixels:
         from fer_bench.images.decode import ImageDecodeError
 
         if self._strings is None:
-            self._strings = pd.read_csv(self.csv, usecols=["pixels"], dtype=str)["pixels"].to_numpy()
+            self._strings = (pd.read_csv(self.csv, usecols=["pixels"], dtype=str)["pixels"]
+                             .to_numpy())
         text = self._strings[row]
         values = np.fromstring(text, dtype=np.float32, sep=" ") if isinstance(text, str) else []
         if len(values) != SIDE * SIDE or not np.all((values >= 0) & (values <= 255)):
@@ -106,7 +107,8 @@ def _image_folder_form(root: Path, bad: BadData) -> Dataset:
     extras = [c for c in ("match_corr", "n_identical") if c in frame.columns]
     numbers = frame[extras].apply(pd.to_numeric, errors="coerce").to_numpy()
     rows, where = [], []
-    for i, (name, usage, emotion) in enumerate(zip(frame["name"], frame["usage"], frame["emotion"])):
+    for i, (name, usage, emotion) in enumerate(zip(frame["name"], frame["usage"],
+                                                   frame["emotion"])):
         at = f"{labels}:{i + 2}"
         if usage not in FOLDER_OF_USAGE:
             bad("unknown Usage", at, f"one of {sorted(FOLDER_OF_USAGE)}, found {usage!r}")

@@ -29,11 +29,12 @@ import pandas as pd
 from fer_bench.datasets.assemble import assemble
 from fer_bench.datasets.base import Dataset, DatasetError
 from fer_bench.datasets.cards import DatasetCard, register_card
-from fer_bench.datasets.fer2013 import CsvPixelDataset, CsvPixels, csv_rows, find_fer2013_csv, row_id
+from fer_bench.datasets.entry import register_dataset
+from fer_bench.datasets.fer2013 import (CsvPixelDataset, CsvPixels, csv_rows, find_fer2013_csv,
+                                        row_id)
 from fer_bench.datasets.label_maps import CLASSES, FERPLUS_COLUMNS, FERPLUS_EMOTIONS
 from fer_bench.datasets.options import choice, no_unknown_options
 from fer_bench.datasets.policy import BadData, require_file, require_rows
-from fer_bench.datasets.entry import register_dataset
 
 LAYOUT = """\
 ferplus/
@@ -75,7 +76,8 @@ def ferplus_labels(votes: np.ndarray, mode: str) -> tuple[np.ndarray, np.ndarray
     return labels.astype(object), soft
 
 
-def _votes(frame: pd.DataFrame, source: str, first_line: int, bad: BadData) -> tuple[np.ndarray, np.ndarray]:
+def _votes(frame: pd.DataFrame, source: str, first_line: int,
+           bad: BadData) -> tuple[np.ndarray, np.ndarray]:
     """Vote matrix and a mask of rows whose 10 votes are non-negative integers."""
     numeric = frame[list(FERPLUS_COLUMNS)].apply(pd.to_numeric, errors="coerce")
     values = numeric.to_numpy(np.float64)
@@ -116,7 +118,8 @@ def _csv_rows(root: Path, bad: BadData) -> tuple[pd.DataFrame, list[str], Path, 
     pixel_rows = csv_rows(pixels_csv, root)
     if len(pixel_rows) != len(frame):
         raise DatasetError(f"ferplus: {new} has {len(frame)} rows but {pixels_csv} has "
-                           f"{len(pixel_rows)}; the vote file must list fer2013.csv's rows in order")
+                           f"{len(pixel_rows)}; the vote file must list fer2013.csv's rows in "
+                           "order")
     votes, valid = _votes(frame, str(new), 2, bad)
     split = frame["Usage"].map(SPLIT_OF_USAGE)
     for i in np.flatnonzero(split.isna().to_numpy() & valid):

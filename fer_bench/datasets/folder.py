@@ -17,15 +17,15 @@ The class-folder scan here is shared by the adapters of datasets laid out that w
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from fer_bench.datasets.assemble import assemble
 from fer_bench.datasets.base import Dataset, DatasetError, DatasetSpecError
 from fer_bench.datasets.cards import DatasetCard, register_card
+from fer_bench.datasets.entry import register_dataset
 from fer_bench.datasets.options import detector_crop, no_unknown_options, pop_crop_options
 from fer_bench.datasets.policy import BadData
-from fer_bench.datasets.entry import register_dataset
 from fer_bench.datasets.spec import default_path_name
 from fer_bench.vocabulary import ALL_EXPRESSIONS, canonical
 

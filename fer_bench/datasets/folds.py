@@ -13,7 +13,8 @@ import numpy as np
 from fer_bench.datasets.base import Dataset, DatasetError
 
 
-def subject_folds(dataset: Dataset, k: int = 10, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+def subject_folds(dataset: Dataset, k: int = 10,
+                  seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
     """``k`` (train_idx, test_idx) pairs of manifest row positions, grouped by subject."""
     from sklearn.model_selection import StratifiedGroupKFold
 

@@ -12,19 +12,19 @@ from pathlib import Path
 from fer_bench.datasets.assemble import assemble
 from fer_bench.datasets.base import Dataset
 from fer_bench.datasets.cards import DatasetCard, register_card
+from fer_bench.datasets.entry import register_dataset
 from fer_bench.datasets.folder import image_files
 from fer_bench.datasets.label_files import map_code
 from fer_bench.datasets.label_maps import CLASSES, JAFFE
 from fer_bench.datasets.options import detector_crop, no_unknown_options, pop_crop_options
 from fer_bench.datasets.policy import BadData, require_dir
-from fer_bench.datasets.entry import register_dataset
 
 LAYOUT = """\
 jaffe/
   KA.AN1.39.tiff ...   <subject>.<code><index>.<number>.tiff, codes AN DI FE HA NE SA SU"""
 
-NAME = re.compile(r"^(?P<subject>[A-Z]{2})\.(?P<code>[A-Z]{2})(?P<index>\d+)\.(?P<number>\d+)\.tiff?$",
-                  re.IGNORECASE)
+NAME = re.compile(r"^(?P<subject>[A-Z]{2})\.(?P<code>[A-Z]{2})(?P<index>\d+)"
+                  r"\.(?P<number>\d+)\.tiff?$", re.IGNORECASE)
 
 
 @register_dataset("jaffe", "JAFFE: 213 posed photos, 10 subjects, 7 classes, subject folds",
@@ -38,7 +38,8 @@ def load_jaffe(root: Path, on_error: str = "raise", **options) -> Dataset:
     for image in image_files(root):
         m = NAME.match(image.name)
         if m is None:
-            bad("unexpected file name", image, "<subject>.<code><index>.<number>.tiff like KA.AN1.39.tiff")
+            bad("unexpected file name", image,
+                "<subject>.<code><index>.<number>.tiff like KA.AN1.39.tiff")
             continue
         label = map_code(m["code"].upper(), JAFFE, str(image), bad)
         if label is None:

@@ -2,8 +2,8 @@
 problem can name its file and line."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from fer_bench.datasets.policy import BadData
 
@@ -24,7 +24,8 @@ def label_lines(path: Path, bad: BadData, n_fields: int, sep: str | None = None,
             fields = line.split(sep) if sep else line.split()
             where = f"{name}:{lineno}"
             if len(fields) != n_fields:
-                bad("malformed line", where, f"{n_fields} fields, found {len(fields)}: {line[:80]!r}")
+                bad("malformed line", where,
+                    f"{n_fields} fields, found {len(fields)}: {line[:80]!r}")
                 continue
             yield where, [f.strip() for f in fields]
 

@@ -11,12 +11,11 @@ from pathlib import Path
 from fer_bench.datasets.assemble import assemble
 from fer_bench.datasets.base import Dataset, DatasetError
 from fer_bench.datasets.cards import DatasetCard, register_card
+from fer_bench.datasets.entry import register_dataset
 from fer_bench.datasets.label_files import label_lines, map_code
 from fer_bench.datasets.label_maps import CLASSES, RAFDB_BASIC, RAFDB_COMPOUND
-from fer_bench.datasets.options import (choice, detector_crop, no_unknown_options,
-                                        pop_crop_options)
+from fer_bench.datasets.options import choice, detector_crop, no_unknown_options, pop_crop_options
 from fer_bench.datasets.policy import BadData, first_existing, require_file
-from fer_bench.datasets.entry import register_dataset
 
 LAYOUT = """\
 RAF-DB/
@@ -42,12 +41,14 @@ def _load(root: Path, part: str, name: str, codes: dict, images: str, on_error: 
         stem = file_name.rsplit(".", 1)[0]
         split = SPLIT_OF_PREFIX.get(stem.split("_", 1)[0])
         if split is None:
-            bad("unknown split prefix", at, f"a name starting with train_ or test_, found {file_name!r}")
+            bad("unknown split prefix", at,
+                f"a name starting with train_ or test_, found {file_name!r}")
             continue
         label = map_code(code, codes, at, bad)
         if label is None:
             continue
-        path = f"{rel_base}/{stem}_aligned.jpg" if images == "aligned" else f"{rel_base}/{file_name}"
+        path = (f"{rel_base}/{stem}_aligned.jpg" if images == "aligned"
+                else f"{rel_base}/{file_name}")
         rows.append({"id": stem, "path": path, "label": label, "split": split, "subject": ""})
         where.append(at)
     for prefix, split in SPLIT_OF_PREFIX.items():

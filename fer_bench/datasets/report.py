@@ -54,7 +54,8 @@ class PrepareReport:
 
 def prepare(spec: str, root: str | Path | None = None, check_images: bool = False,
             check_faces: bool = False, progress: bool = False, **options) -> PrepareReport:
-    from fer_bench.datasets.validation import check_images as decode_all, face_outcomes
+    from fer_bench.datasets.validation import check_images as decode_all
+    from fer_bench.datasets.validation import face_outcomes
 
     dataset_entry(spec)                      # import the adapters before timing the load
     start = time.perf_counter()

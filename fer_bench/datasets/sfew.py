@@ -12,11 +12,11 @@ from pathlib import Path
 from fer_bench.datasets.assemble import assemble
 from fer_bench.datasets.base import Dataset
 from fer_bench.datasets.cards import DatasetCard, register_card
+from fer_bench.datasets.entry import register_dataset
 from fer_bench.datasets.folder import class_folder_rows
 from fer_bench.datasets.label_maps import CLASSES, SFEW_FOLDERS
 from fer_bench.datasets.options import detector_crop, no_unknown_options, pop_crop_options
 from fer_bench.datasets.policy import BadData, require_dir
-from fer_bench.datasets.entry import register_dataset
 
 LAYOUT = """\
 SFEW/

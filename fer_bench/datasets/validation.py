@@ -1,8 +1,9 @@
 """Checks on a manifest before anything is extracted.
 
 Cheap checks run on every load: paths that leave the dataset root (absolute, or with a
-``..`` part), duplicate ids (naming both lines) and listed images that are not on disk (one directory listing per folder, not one stat per file, so
-35k-image sets load in well under a second). Deep checks decode every image
+``..`` part), duplicate ids (naming both lines) and listed images that are not on disk
+(one directory listing per folder, not one stat per file, so 35k-image sets load in well
+under a second). Deep checks decode every image
 (``datasets prepare --check-images``) or run the face detector (no_face="skip").
 """
 from __future__ import annotations

@@ -11,8 +11,8 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from fer_bench.datasets.base import Dataset
-from fer_bench.encoder import Encoder
 from fer_bench.datasets.loader import BadImage, image_loader, raise_bad_image
+from fer_bench.encoder import Encoder
 
 
 def shard_batches(ranges: Sequence[tuple[int, int]], batch_size: int) -> list[list[int]]:

@@ -29,13 +29,13 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from fer_bench.datasets.base import Dataset
+from fer_bench.datasets.loader import default_workers
 from fer_bench.encoder import Encoder, EncoderInfo
 from fer_bench.features.entry import Features, InvalidEntry, read_entry, write_entry
 from fer_bench.features.extract import iter_shard_features
 from fer_bench.features.key import DTYPE, STORE_FORMAT, feature_key, key_inputs
 from fer_bench.features.shards import PartialEntry, shard_ranges
 from fer_bench.images.decode import ImageDecodeError
-from fer_bench.datasets.loader import default_workers
 from fer_bench.paths import cache_dir
 
 __all__ = ["FeatureStore", "Features", "InvalidEntryWarning", "dataset_ids"]

@@ -14,7 +14,7 @@ photographs: these rates are not its rate on CK+ or JAFFE, which were not measur
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +39,7 @@ class FaceDetection:
     eyes: tuple[tuple[float, float], tuple[float, float]] | None = None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cascade(name: str):
     import cv2
 

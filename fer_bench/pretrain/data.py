@@ -58,7 +58,7 @@ class PretrainData:
     def __len__(self) -> int:
         return self.images.shape[0]
 
-    def to(self, device) -> "PretrainData":
+    def to(self, device) -> PretrainData:
         return PretrainData(self.images.to(device), self.fine.to(device),
                             self.coarse.to(device), self.fine_classes, self.sources)
 

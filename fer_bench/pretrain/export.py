@@ -15,8 +15,8 @@ from pathlib import Path
 
 import torch
 
-from fer_bench.images.preprocess import IMAGENET_MEAN, IMAGENET_STD
 from fer_bench.encoders.resnet import EMBED_DIM, LAYER
+from fer_bench.images.preprocess import IMAGENET_MEAN, IMAGENET_STD
 from fer_bench.pretrain.checkpoint import load_checkpoint
 from fer_bench.pretrain.losses import Objective
 from fer_bench.weights import save_encoder_weights

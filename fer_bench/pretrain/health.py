@@ -122,7 +122,7 @@ class HealthSet:
 
     @classmethod
     def from_images(cls, images: torch.Tensor, names: list[str], source: str,
-                    n: int = DEFAULT_HEALTH_N, seed: int = 0) -> "HealthSet":
+                    n: int = DEFAULT_HEALTH_N, seed: int = 0) -> HealthSet:
         """A fixed random subset of ``n`` labelled images (all of them if fewer)."""
         if len(names) != len(images):
             raise ValueError(f"{len(images)} images but {len(names)} labels")

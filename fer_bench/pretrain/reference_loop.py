@@ -19,7 +19,7 @@ from fer_bench.images.augment import AugmentConfig
 from fer_bench.pretrain.data import PretrainData
 
 
-def official_transform(cfg: AugmentConfig = AugmentConfig()) -> transforms.Compose:
+def official_transform(cfg: AugmentConfig = AugmentConfig()) -> transforms.Compose:  # noqa: B008
     return transforms.Compose([
         transforms.RandomResizedCrop(size=cfg.size, scale=cfg.scale, ratio=cfg.ratio),
         transforms.RandomHorizontalFlip(p=cfg.flip_p),

@@ -35,7 +35,7 @@ class Schedule:
     @classmethod
     def from_epochs(cls, lr: float, epochs: int, lr_step: int, gamma: float,
                     warmup_epochs: float, steps_per_epoch: int,
-                    total_steps: int | None = None) -> "Schedule":
+                    total_steps: int | None = None) -> Schedule:
         """The schedule of ``epochs`` epochs, decaying every ``lr_step`` of them, squeezed
         (same shape) into ``total_steps`` when given."""
         total = total_steps or epochs * steps_per_epoch
@@ -57,7 +57,7 @@ class Schedule:
             lr *= (step + 1e-8) / self.warmup_steps
         return lr
 
-    def shrunk_to(self, total_steps: int) -> "Schedule":
+    def shrunk_to(self, total_steps: int) -> Schedule:
         """The same shape over fewer steps (never more: the rate must not rise again)."""
         return replace(self, total_steps=max(1, min(self.total_steps, int(total_steps))))
 

@@ -29,11 +29,11 @@ from pathlib import Path
 
 import torch
 
-from fer_bench.pretrain.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from fer_bench.datasets.base import DatasetError
+from fer_bench.pretrain.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from fer_bench.pretrain.data import PretrainData, load_pretrain_data, load_source, parse_spec
-from fer_bench.pretrain.distributed import (DistContext, any_rank, init_distributed,
-                                            min_over_ranks, shutdown)
+from fer_bench.pretrain.distributed import (DistContext, any_rank, init_distributed, min_over_ranks,
+                                            shutdown)
 from fer_bench.pretrain.health import DEFAULT_HEALTH_N, HealthSet, collapse_warning
 from fer_bench.pretrain.health_plot import HEALTH_PLOT, plot_run
 from fer_bench.pretrain.losses import Objective
@@ -94,7 +94,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         self.data = tuple(self.data)
-        self.objective  # validates the method name and the weight vector
+        _ = self.objective  # validates the method name and the weight vector
         if self.total_steps is not None and self.time_budget_min is not None:
             raise ValueError("give either total_steps (a fixed schedule) or a time budget "
                              "(a planned one), not both")

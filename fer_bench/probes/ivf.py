@@ -94,4 +94,5 @@ class BatchedIVF:
             cand_sims = np.take_along_axis(cand_sims, keep, axis=1)
             cand_ids = np.take_along_axis(cand_ids, keep, axis=1)
         best = np.argsort(-cand_sims, axis=1, kind="stable")
-        return np.take_along_axis(cand_sims, best, axis=1), np.take_along_axis(cand_ids, best, axis=1)
+        return (np.take_along_axis(cand_sims, best, axis=1),
+                np.take_along_axis(cand_ids, best, axis=1))

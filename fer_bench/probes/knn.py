@@ -238,7 +238,8 @@ def _check_same_dim(bank: np.ndarray, queries: np.ndarray) -> None:
 def _check_bank_labels(bank_y, n_classes: int) -> np.ndarray:
     bank_y = np.asarray(bank_y)
     if bank_y.ndim != 1 or not np.issubdtype(bank_y.dtype, np.integer):
-        raise ValueError(f"bank labels must be a 1-D integer array, got {bank_y.dtype} {bank_y.shape}")
+        raise ValueError(f"bank labels must be a 1-D integer array, got {bank_y.dtype} "
+                         f"{bank_y.shape}")
     if len(bank_y) and (bank_y.min() < 0 or bank_y.max() >= n_classes):
         raise ValueError(
             f"bank labels must lie in [0, {n_classes}), got min {bank_y.min()} max {bank_y.max()}"

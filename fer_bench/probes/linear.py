@@ -133,7 +133,8 @@ def _initial_params(init: LogisticModel | None, present: np.ndarray, dim: int) -
 class _Fitter:
     """One training set on its device, fitted at one or more C (sharing L-BFGS memory)."""
 
-    def __init__(self, X: torch.Tensor, y: np.ndarray, n_classes: int, gram: torch.Tensor | None = None):
+    def __init__(self, X: torch.Tensor, y: np.ndarray, n_classes: int,
+                 gram: torch.Tensor | None = None):
         self.n_classes = n_classes
         self.n, self.dim = X.shape
         self.present = np.unique(y)
@@ -330,7 +331,8 @@ def linear_probe(
         path.append(_path_entry("sweep", model, time.perf_counter() - started))
         floor = max(val_curve.values()) - select_tolerance
         recent = [val_curve[c] for c in Cs[max(0, i + 1 - (sweep_patience or 0)) : i + 1]]
-        if sweep_patience and len(recent) == sweep_patience and max(recent) < floor and i + 1 < len(Cs):
+        if (sweep_patience and len(recent) == sweep_patience and max(recent) < floor
+                and i + 1 < len(Cs)):
             stopped_early = True
             break
     best_C = select_C(val_curve, select_tolerance)

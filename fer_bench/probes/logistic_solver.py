@@ -157,7 +157,8 @@ class LogisticSolver:
 
     # -- objective pieces --------------------------------------------------------------
     def _split(self, theta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return theta[: self.rows * self.dim].view(self.rows, self.dim), theta[self.rows * self.dim :]
+        return (theta[: self.rows * self.dim].view(self.rows, self.dim),
+                theta[self.rows * self.dim :])
 
     def _products(self):
         """Context of products with X (split by rows, no reduction over samples): all
@@ -361,6 +362,7 @@ class LogisticSolver:
                 t *= 4.0
             else:  # secant on the (monotone) slope, kept inside the bracket
                 width = hi - lo
-                t = lo - slope_lo * width / (slope_hi - slope_lo) if slope_hi != slope_lo else lo + width / 2
+                t = (lo - slope_lo * width / (slope_hi - slope_lo) if slope_hi != slope_lo
+                     else lo + width / 2)
                 t = min(max(t, lo + 0.1 * width), hi - 0.1 * width)
         return (lo, A) if lo > 0 else None

@@ -17,7 +17,8 @@ Schema history:
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from fer_bench.records.schema import HEADLINE_METRIC, SCHEMA_VERSION
 

@@ -114,7 +114,7 @@ class ResultRecord:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ResultRecord":
+    def from_dict(cls, data: dict[str, Any]) -> ResultRecord:
         """Build from a dict of the *current* schema (see ``migrate`` for older ones)."""
         d = dict(data)
         d["datasets"] = [DatasetRef(**x) for x in d["datasets"]]

@@ -106,7 +106,7 @@ def paint_front_hair(c: Canvas, idn: Identity, ys, ws, rng) -> None:
     c.polygon(crown + line, hair, foreground=True)
     # a few strands give texture
     dark = shade(hair, 0.7)
-    for k in range(5):
+    for _ in range(5):
         x = rng.uniform(-0.6, 0.6)
         pts = np.array([[x * 0.5, -1.1], [x * 0.9, -0.95], [x, -0.8]])
         c.line(c.proj.surface(pts, 0.02), dark, 0.02, 120)
@@ -141,7 +141,8 @@ def paint_glasses(c: Canvas, idn: Identity, sun: bool = False) -> None:
         if idn.glasses == 2 and not sun:
             t = np.linspace(0, 2 * np.pi, 24, endpoint=False)
             pts = np.column_stack([cx + rx * np.sign(np.cos(t)) * np.abs(np.cos(t)) ** 0.4,
-                                   idn.eye_y + 0.02 + ry * np.sign(np.sin(t)) * np.abs(np.sin(t)) ** 0.4])
+                                   idn.eye_y + 0.02
+                                   + ry * np.sign(np.sin(t)) * np.abs(np.sin(t)) ** 0.4])
         else:
             pts = ellipse_points(cx, idn.eye_y + 0.02, rx, ry, 24)
         p = c.proj.surface(pts, 0.16)

@@ -22,7 +22,8 @@ def apply_camera(img: np.ndarray, scene: Scene, rng: np.random.Generator) -> np.
         noise = rng.standard_normal(img.shape[:2] + (1 if scene.grey else 3,), np.float32)
         img = np.clip(img + noise * np.float32(scene.noise), 0, 255).astype(np.uint8)
     if scene.jpeg_quality:
-        ok, buf = cv2.imencode(".jpg", img[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, scene.jpeg_quality])
+        ok, buf = cv2.imencode(".jpg", img[..., ::-1],
+                               [cv2.IMWRITE_JPEG_QUALITY, scene.jpeg_quality])
         if not ok:
             raise RuntimeError("OpenCV could not JPEG-encode a rendered face")
         img = cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1]

@@ -27,7 +27,7 @@ def paint_nose(c: Canvas, idn: Identity, a: AUs, light_x: float) -> None:
                        [shadow_side * 0.03, -0.05]])
     dz = np.array([0.05, 0.15, 0.12, 0.3, 0.05])
     c.polygon(c.proj.surface(bridge, dz), dark, 45 + 40 * abs(light_x))
-    for sign, side in SIDES:
+    for sign, _side in SIDES:
         ala = bezier([sign * nw * 0.55, ny - 0.12], [sign * nw * 1.02, ny - 0.03],
                      [sign * nw * 0.62, ny + 0.035], 8)
         c.line(c.proj.surface(ala, 0.14), dark, 0.02, 170 + 60 * a9)
@@ -68,7 +68,8 @@ class MouthShape:
         self.upper_in = uc + (corner_y - uc) * au ** pw
         self.lower_in = lc + (corner_y - lc) * au ** pl
         ut = idn.lip_up * (1 - 0.45 * m[23] - 0.6 * m[24] - 0.3 * m[20] - 0.25 * m[12])
-        lt = idn.lip_low * (1 - 0.4 * m[23] - 0.55 * m[24] - 0.25 * m[20] + 0.3 * m[17] + 0.2 * m[16])
+        lt = idn.lip_low * (1 - 0.4 * m[23] - 0.55 * m[24] - 0.25 * m[20] + 0.3 * m[17]
+                            + 0.2 * m[16])
         bow = 1 + 0.3 * np.exp(-((au - 0.25) / 0.15) ** 2) - 0.2 * np.exp(-(u / 0.08) ** 2)
         self.upper_out = self.upper_in - ut * np.clip(1 - au ** 1.6, 0, 1) ** 0.7 * bow
         self.lower_out = self.lower_in + lt * np.clip(1 - au ** 2, 0, 1) ** 0.6

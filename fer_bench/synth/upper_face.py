@@ -68,7 +68,8 @@ def paint_forehead_lines(c: Canvas, idn: Identity, a: AUs) -> None:
 def lid_curves(idn: Identity, a: AUs, sign: int, side: int, n: int = 11):
     """Upper and lower lid lines of one eye (face units), inner corner first."""
     a5, a6, a7, a4, a9, a43 = (a[k][side] for k in (5, 6, 7, 4, 9, 43))
-    eu = idn.eye_h * max(0.04, 1 + 0.9 * a5 - 0.3 * a7 - 0.35 * a6 - 0.2 * a4 - 0.15 * a9 - 0.96 * a43)
+    eu = idn.eye_h * max(0.04,
+                         1 + 0.9 * a5 - 0.3 * a7 - 0.35 * a6 - 0.2 * a4 - 0.15 * a9 - 0.96 * a43)
     el = idn.eye_h * 0.75 * max(0.05, 1 - 0.55 * a7 - 0.5 * a6 - 0.2 * a9 + 0.2 * a5 - 0.6 * a43)
     t = np.linspace(-1, 1, n)
     x = sign * (idn.eye_x + idn.eye_w * t)
