@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh machine:
 #   make run    create .venv if missing, then run the main job on the generated faces
-#   make test   create .venv if missing, then run the default (fast) test suite
+#   make test   create .venv if missing, then run ruff and the default (fast) tests
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
