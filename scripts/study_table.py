@@ -64,6 +64,8 @@ def markdown(frame: pd.DataFrame) -> str:
 
 
 def scatter(frame: pd.DataFrame, out: Path) -> Path | None:
+    if not {IN_DOMAIN, *CROSS} <= set(frame.columns):   # no arm has those records yet
+        return None
     have = frame.dropna(subset=[IN_DOMAIN, *CROSS])
     if have.empty:
         return None

@@ -1,0 +1,118 @@
+"""The pre-training study's scripts: the command each arm trains with, the plan, the
+refusal without data, and the one-row-per-arm table built from a long leaderboard."""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+sys.path.insert(0, str(SCRIPTS))
+
+import study  # noqa: E402
+import study_table  # noqa: E402
+
+
+def args(tmp_path, **changes) -> argparse.Namespace:
+    base = dict(arms=list(study.ARMS), steps=975, data="ferplus:train", input_size=48,
+                batch_size=128, warmup_epochs=1.0, seed=0, runs=str(tmp_path / "runs"),
+                out=str(tmp_path / "out"), protocols=list(study.PROTOCOLS),
+                datasets=list(study.DATASETS))
+    return argparse.Namespace(**{**base, **changes})
+
+
+def option(cmd: list[str], name: str) -> str:
+    return cmd[cmd.index(name) + 1]
+
+
+def test_every_arm_trains_at_the_same_budget_and_only_its_objective_differs(tmp_path):
+    a = args(tmp_path)
+    commands = {arm: study.pretrain_command(arm, a) for arm in study.ARMS}
+    for arm, cmd in commands.items():
+        assert option(cmd, "--total-steps") == "975" and option(cmd, "--input-size") == "48"
+        assert option(cmd, "--batch-size") == "128" and option(cmd, "--seed") == "0"
+        assert option(cmd, "--revision") == f"study-{arm}-s975"
+        assert "--resume" not in cmd
+    assert option(commands["crs-cont-w1"], "--weight-vector") == "off"
+    assert "--weight-vector" not in commands["crs-cont"]
+    assert option(commands["supervised"], "--method") == "supervised"
+    assert "--clean-baselines" in commands["simclr"]
+
+
+def test_an_arm_with_a_checkpoint_resumes(tmp_path):
+    a = args(tmp_path)
+    run_dir = Path(a.runs) / "supcon"
+    run_dir.mkdir(parents=True)
+    (run_dir / "checkpoint.pt").write_bytes(b"")
+    assert study.pretrain_command("supcon", a)[-1] == "--resume"
+
+
+def test_the_plan_states_the_budget_and_each_arms_cpu_time(tmp_path):
+    lines = study.plan_lines(args(tmp_path, arms=["crs-cont", "supervised"]))
+    assert "975 steps of 128 images at 48 px on ferplus:train" in lines[0]
+    # two views cost 0.75 s a step, one view 0.40 s: 975 steps -> ~12 and ~6 minutes
+    assert "~   12 min" in lines[1] and "(to train)" in lines[1]
+    assert "~    6 min" in lines[2]
+    assert lines[-1].startswith("  total ~19 min of training")
+
+
+def test_the_study_refuses_to_start_without_ferplus(tmp_path):
+    env = {k: v for k, v in __import__("os").environ.items() if k != "FER_BENCH_DATA"}
+    done = subprocess.run([sys.executable, str(SCRIPTS / "study.py"), "--runs",
+                           str(tmp_path / "r"), "--out", str(tmp_path / "o")],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines()[-1].startswith("Error: the study trains on FERPlus")
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("encoder, revision, arm", [
+    ("crs-cont", "study-crs-cont-w1-s975-976ec042", "crs-cont-w1"),
+    ("crs-cont", "study-supcon-s975-1a2b3c4d", "supcon"),
+    ("crs-cont", "study-crs-cont-s975-6e1c19a1", "crs-cont"),
+    ("random-resnet18", "seed0", "random-resnet18"),
+])
+def test_arm_names_come_from_the_revision(encoder, revision, arm):
+    assert study_table.arm_name(encoder, revision) == arm
+
+
+def long_rows() -> pd.DataFrame:
+    def row(revision, protocol, target, metric, mean):
+        return dict(encoder="crs-cont", revision=revision, protocol=protocol, target=target,
+                    metric=metric, mean=mean, ci_low=mean - 0.02, ci_high=mean + 0.03)
+    return pd.DataFrame([
+        row("study-crs-cont-s975-aa", "linear", "ferplus", "mean_class_accuracy", 0.441),
+        row("study-crs-cont-s975-aa", "linear", "ferplus", "accuracy", 0.692),
+        row("study-crs-cont-s975-aa", "knn", "ferplus", "mean_class_accuracy", 0.387),
+        row("study-crs-cont-w1-s975-bb", "linear", "ferplus", "mean_class_accuracy", 0.461),
+        row("study-crs-cont-w1-s975-bb", "linear", "synth-lab", "mean_class_accuracy", 0.9),
+    ])
+
+
+def test_the_study_table_has_one_row_per_arm_with_intervals_and_marks_gaps():
+    frame = study_table.study_frame(long_rows())
+    assert list(frame["arm"]) == ["crs-cont", "crs-cont-w1"]
+    first = frame.iloc[0]
+    assert first["FERPlus linear MCA"] == pytest.approx(0.441)
+    assert first["FERPlus linear MCA low"] == pytest.approx(0.421)
+    assert first["FERPlus kNN MCA high"] == pytest.approx(0.417)
+    table = study_table.markdown(frame).splitlines()
+    assert table[2].startswith("| crs-cont | 44.1 [42.1, 47.1] | 69.2 [67.2, 72.2] | "
+                               "38.7 [36.7, 41.7] |")
+    # the ablation arm has no accuracy or kNN record: "n/a", never a made-up number
+    assert table[3].startswith("| crs-cont-w1 | 46.1 [44.1, 49.1] | n/a | n/a |")
+    # a target the table does not list (synth-lab linear) is not shown as another column
+    assert "90.0" not in "\n".join(table)
+
+
+def test_write_study_table_writes_csv_markdown_and_no_scatter_without_cross_scores(
+        tmp_path):
+    long_rows().to_csv(tmp_path / "leaderboard_long.csv", index=False)
+    study_table.write_study_table(tmp_path)
+    assert (tmp_path / "study.md").read_text().startswith("Mean class accuracy")
+    assert len(pd.read_csv(tmp_path / "study.csv")) == 2
+    assert not (tmp_path / "scatter.png").exists()
