@@ -251,16 +251,23 @@ def _ordered_columns(rows: pd.DataFrame) -> list[str]:
     return sorted(keys, key=keys.get)
 
 
-def wide_table(long: pd.DataFrame, metric: str = HEADLINE_METRIC) -> pd.DataFrame:
-    """Encoders x protocol/target cells of ``metric`` (see the module doc)."""
+def _metric_rows(long: pd.DataFrame, metric: str) -> pd.DataFrame:
     rows = long[long["metric"] == metric]
     if rows.empty:
         raise ValueError(f"no {metric!r} scores in the table")
-    cells = pd.DataFrame({
-        "encoder": rows["encoder"] + "@" + rows["revision"],
-        "column": _column_names(rows),
-        "cell": rows.apply(_cell, axis=1),
-    })
+    return rows
+
+
+def _cell_keys(rows: pd.DataFrame) -> dict[str, pd.Series]:
+    """The row (``encoder@revision``) and column (``protocol-vN/target``) of each cell."""
+    return {"encoder": rows["encoder"] + "@" + rows["revision"],
+            "column": _column_names(rows)}
+
+
+def wide_table(long: pd.DataFrame, metric: str = HEADLINE_METRIC) -> pd.DataFrame:
+    """Encoders x protocol/target cells of ``metric`` (see the module doc)."""
+    rows = _metric_rows(long, metric)
+    cells = pd.DataFrame({**_cell_keys(rows), "cell": rows.apply(_cell, axis=1)})
     wide = cells.pivot(index="encoder", columns="column", values="cell").fillna("")
     wide.columns.name = None
     return wide.sort_index().reindex(_ordered_columns(rows), axis=1)
@@ -270,12 +277,9 @@ def wide_numeric_table(long: pd.DataFrame, metric: str = HEADLINE_METRIC) -> pd.
     """Encoders x ``<protocol-vN/target>/<field>`` for the fields of :data:`WIDE_FIELDS`:
     score (the mean), std, ci_low, ci_high as fractions (NaN where absent), the flags as
     booleans (False where no record). Columns in :func:`column_order`, fields in order."""
-    rows = long[long["metric"] == metric]
-    if rows.empty:
-        raise ValueError(f"no {metric!r} scores in the table")
+    rows = _metric_rows(long, metric)
     values = pd.DataFrame({
-        "encoder": rows["encoder"] + "@" + rows["revision"],
-        "column": _column_names(rows),
+        **_cell_keys(rows),
         "score": rows["mean"].astype(float), "std": rows["std"].astype(float),
         "ci_low": rows["ci_low"].astype(float), "ci_high": rows["ci_high"].astype(float),
         **{flag: rows[flag].astype(bool) for flag in WIDE_FIELDS[4:]},
