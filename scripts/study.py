@@ -49,26 +49,32 @@ PROTOCOLS = ("linear", "knn", "few-shot", "cross-dataset", "unseen-expression")
 DATASETS = ("ferplus", "synth-lab", "synth-wild", "synth-compound")
 
 
-def arm_revision(arm: str, steps: int) -> str:
-    return f"study-{arm}-s{steps}"
+def arm_revision(arm: str, steps: int, hold_out=()) -> str:
+    return f"study-{arm}-s{steps}" + "".join(f"-no-{c}" for c in hold_out)
+
+
+def run_dir(arm: str, args) -> Path:
+    return Path(args.runs) / arm_revision(arm, args.steps, args.hold_out)
 
 
 def pretrain_command(arm: str, args) -> list[str]:
-    run_dir = Path(args.runs) / arm
+    run_dir_ = run_dir(arm, args)
     cmd = [sys.executable, "-m", "fer_bench.cli", "pretrain", *ARMS[arm],
            "--data", args.data, "--input-size", str(args.input_size),
            "--batch-size", str(args.batch_size), "--warmup-epochs", str(args.warmup_epochs),
            "--total-steps", str(args.steps), "--seed", str(args.seed),
-           "--out", str(run_dir), "--no-progress", "--log-every", "25",
+           "--out", str(run_dir_), "--no-progress", "--log-every", "25",
            "--export", str(weights_dir(arm, args)), "--revision",
-           arm_revision(arm, args.steps), "--shard-mb", "16"]
-    if (run_dir / "checkpoint.pt").is_file():
+           arm_revision(arm, args.steps, args.hold_out), "--shard-mb", "16"]
+    for expression in args.hold_out:
+        cmd += ["--hold-out", expression]
+    if (run_dir_ / "checkpoint.pt").is_file():
         cmd.append("--resume")
     return cmd
 
 
 def weights_dir(arm: str, args) -> Path:
-    return Path(args.runs) / "weights" / f"crs-cont-{arm_revision(arm, args.steps)}"
+    return Path(args.runs) / "weights" / f"crs-cont-{arm_revision(arm, args.steps, args.hold_out)}"
 
 
 def plan_lines(args) -> list[str]:
@@ -134,6 +140,9 @@ def main() -> None:
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--warmup-epochs", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--hold-out", nargs="*", default=["contempt"], metavar="EXPRESSION",
+                   help="expressions left out of every arm's training, scored as unseen "
+                        "(default: contempt; give no value to hold out nothing)")
     p.add_argument("--protocols", nargs="+", default=list(PROTOCOLS))
     p.add_argument("--datasets", nargs="+", default=list(DATASETS))
     p.add_argument("--runs", default="runs/study", help="run folders and weights (not shipped)")

@@ -9,8 +9,9 @@ import pytest
 import torch
 
 from fer_bench.datasets.base import Dataset, DatasetError
-from fer_bench.pretrain.data import (load_packed, load_pretrain_data, merge_sources, parse_spec,
-                                     source_from_dataset)
+from fer_bench.pretrain.data import (canonical_hold_out, load_packed, load_pretrain_data,
+                                     merge_sources, parse_spec, source_from_dataset,
+                                     without_expressions)
 from fer_bench.pretrain.packed import save_packed
 from fer_bench.vocabulary import COARSE
 
@@ -120,3 +121,27 @@ def test_registry_specs_load_generated_faces():
     assert src["dataset"] == "synth-wild" and src["splits"] == ["train"]
     assert 0 < len(data) < 40 and data.images.shape[1:] == (3, 24, 24)
     assert set(data.present_classes) <= set(data.fine_classes)
+
+
+def test_a_held_out_expression_leaves_the_images_the_fine_classes_and_is_counted():
+    a = source_from_dataset(array_dataset(["anger", "happiness", "neutral", "happiness"],
+                                          ["train"] * 4), (), 8, "a")
+    b = source_from_dataset(array_dataset(["happiness", "neutral"], ["train"] * 2, name="b"),
+                            (), 8, "b")
+    data = without_expressions(merge_sources([a, b]), canonical_hold_out(["Happy"]))
+    assert data.fine_classes == ("neutral", "anger")        # canonical order, no happiness
+    assert data.images[:, 0, 0, 0].tolist() == [0, 2, 1]   # rows anger, neutral | neutral
+    assert [data.fine_classes[i] for i in data.fine] == ["anger", "neutral", "neutral"]
+    assert data.coarse.tolist() == [COARSE.index("negative"), COARSE.index("neutral"),
+                                    COARSE.index("neutral")]
+    assert [(s["n_images"], s["held_out"]) for s in data.sources] == [(2, 2), (1, 1)]
+    assert "happiness" not in data.present_classes
+
+
+def test_holding_out_an_absent_or_unknown_expression_is_a_clear_error():
+    data = merge_sources([source_from_dataset(array_dataset(["anger"], ["train"]), (), 8, "a")])
+    with pytest.raises(DatasetError, match="--hold-out contempt: no training image of a"):
+        without_expressions(data, ("contempt",))
+    with pytest.raises(ValueError, match="--hold-out: unknown expression name 'smug'"):
+        canonical_hold_out(["smug"])
+    assert without_expressions(data, ()) is data

@@ -215,6 +215,20 @@ def test_a_fixed_step_budget_shared_by_arms_and_the_weight_vector_ablation(tmp_p
     assert lrs == [0.05, 0.025, 0.0125, 0.00625, 0.003125]       # a decay every fifth
     meta = read_encoder_metadata(export_result(result, tmp_path / "enc", "w1")[0])
     assert meta["weight_vector"] == "off" and meta["loss"]["anchor_weights"] is None
-    assert meta["total_steps"] == 5
+    assert meta["total_steps"] == 5 and meta["held_out_classes"] == []
     with pytest.raises(ValueError, match="not both"):
         TrainConfig(total_steps=5, time_budget_min=1.0)
+
+
+def test_a_held_out_expression_is_missing_from_the_exported_label_set(tmp_path, faces):
+    from fer_bench.pretrain.export import export_result
+    from fer_bench.weights import read_encoder_metadata
+
+    held = faces.present_classes[0]
+    result = train(config(tmp_path, method="supervised", max_steps=1, hold_out=(held,)), faces)
+    assert held not in result.present_classes and held not in result.fine_classes
+    meta = read_encoder_metadata(export_result(result, tmp_path / "enc", "h")[0])
+    assert meta["held_out_classes"] == [held] and held not in meta["pretrain_classes"]
+    assert f"on toy without {held}, " in meta["description"]
+    with pytest.raises(ValueError, match=r"hold_out: \[.*\] -> \[\]"):
+        train(config(tmp_path, method="supervised", resume=True), faces)

@@ -19,7 +19,8 @@ import study_table  # noqa: E402
 
 def args(tmp_path, **changes) -> argparse.Namespace:
     base = dict(arms=list(study.ARMS), steps=975, data="ferplus:train", input_size=48,
-                batch_size=128, warmup_epochs=1.0, seed=0, runs=str(tmp_path / "runs"),
+                batch_size=128, warmup_epochs=1.0, seed=0, hold_out=["contempt"],
+                runs=str(tmp_path / "runs"),
                 out=str(tmp_path / "out"), protocols=list(study.PROTOCOLS),
                 datasets=list(study.DATASETS))
     return argparse.Namespace(**{**base, **changes})
@@ -35,7 +36,9 @@ def test_every_arm_trains_at_the_same_budget_and_only_its_objective_differs(tmp_
     for arm, cmd in commands.items():
         assert option(cmd, "--total-steps") == "975" and option(cmd, "--input-size") == "48"
         assert option(cmd, "--batch-size") == "128" and option(cmd, "--seed") == "0"
-        assert option(cmd, "--revision") == f"study-{arm}-s975"
+        assert option(cmd, "--revision") == f"study-{arm}-s975-no-contempt"
+        assert option(cmd, "--hold-out") == "contempt"
+        assert option(cmd, "--out").endswith(f"study-{arm}-s975-no-contempt")
         assert "--resume" not in cmd
     assert option(commands["crs-cont-w1"], "--weight-vector") == "off"
     assert "--weight-vector" not in commands["crs-cont"]
@@ -43,9 +46,14 @@ def test_every_arm_trains_at_the_same_budget_and_only_its_objective_differs(tmp_
     assert "--clean-baselines" in commands["simclr"]
 
 
+def test_without_a_held_out_class_the_revision_says_nothing_of_it(tmp_path):
+    cmd = study.pretrain_command("supcon", args(tmp_path, hold_out=[]))
+    assert option(cmd, "--revision") == "study-supcon-s975" and "--hold-out" not in cmd
+
+
 def test_an_arm_with_a_checkpoint_resumes(tmp_path):
     a = args(tmp_path)
-    run_dir = Path(a.runs) / "supcon"
+    run_dir = Path(a.runs) / "study-supcon-s975-no-contempt"
     run_dir.mkdir(parents=True)
     (run_dir / "checkpoint.pt").write_bytes(b"")
     assert study.pretrain_command("supcon", a)[-1] == "--resume"
@@ -74,6 +82,7 @@ def test_the_study_refuses_to_start_without_ferplus(tmp_path):
     ("crs-cont", "study-crs-cont-w1-s975-976ec042", "crs-cont-w1"),
     ("crs-cont", "study-supcon-s975-1a2b3c4d", "supcon"),
     ("crs-cont", "study-crs-cont-s975-6e1c19a1", "crs-cont"),
+    ("crs-cont", "study-simclr-s975-no-contempt-0a1b2c3d", "simclr"),
     ("random-resnet18", "seed0", "random-resnet18"),
 ])
 def test_arm_names_come_from_the_revision(encoder, revision, arm):

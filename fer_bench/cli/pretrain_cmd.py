@@ -55,6 +55,9 @@ _POSITIVE = click.FloatRange(min=0, min_open=True)
               show_default=True,
               help="official: CRS-CONT halves coarse-negative anchors (the official SupCon "
                    "halves fine label id 1); off: every anchor weighs 1.0 (the ablation).")
+@click.option("--hold-out", multiple=True, metavar="EXPRESSION",
+              help="Leave this expression's images out of training (repeatable), so that "
+                   "the unseen-expression protocol can score it as never seen.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:1 ...")
 @click.option("--amp", type=click.Choice(["auto", "bf16", "off"]), default="auto",

@@ -29,7 +29,7 @@ import torch.nn.functional as F
 
 from fer_bench.datasets.base import Dataset, DatasetError
 from fer_bench.pretrain.packed import read_packed
-from fer_bench.vocabulary import ALL_EXPRESSIONS, COARSE, coarse_id
+from fer_bench.vocabulary import ALL_EXPRESSIONS, COARSE, canonical, coarse_id
 
 _RESIZE_CHUNK = 1024
 
@@ -232,6 +232,42 @@ def load_pretrain_data(specs: list[str] | tuple[str, ...], stored_size: int,
     if not specs:
         raise DatasetError("no pre-training data: give at least one --data SPEC")
     return merge_sources([load_source(s, stored_size, root, workers) for s in specs])
+
+
+def canonical_hold_out(names) -> tuple[str, ...]:
+    """Held-out expression names in the canonical vocabulary; a one-line error otherwise."""
+    try:
+        return tuple(dict.fromkeys(canonical(n) for n in names))
+    except KeyError as e:
+        raise ValueError(f"--hold-out: {e.args[0]}") from None
+
+
+def without_expressions(data: PretrainData, hold_out: tuple[str, ...]) -> PretrainData:
+    """``data`` without the images of the ``hold_out`` expressions: they leave the fine
+    classes too, so nothing downstream (heads, exported label set) knows them. Each
+    source's metadata counts its held-out rows."""
+    if not hold_out:
+        return data
+    missing = [c for c in hold_out if c not in data.fine_classes]
+    if missing:
+        raise DatasetError(f"--hold-out {', '.join(missing)}: no training image of "
+                           f"{', '.join(s['spec'] for s in data.sources)} has that label; "
+                           f"its classes are {', '.join(data.fine_classes)}")
+    held_ids = torch.tensor([data.fine_classes.index(c) for c in hold_out])
+    keep = ~torch.isin(data.fine.cpu(), held_ids)
+    sources, start = [], 0
+    for src in data.sources:
+        n = src["n_images"]
+        kept = int(keep[start:start + n].sum())
+        sources.append({**src, "n_images": kept, "held_out": n - kept})
+        start += n
+    fine_classes = tuple(c for c in data.fine_classes if c not in hold_out)
+    remap = torch.tensor([fine_classes.index(c) if c in fine_classes else -1
+                          for c in data.fine_classes])
+    index = keep.nonzero().squeeze(1).to(data.images.device)
+    fine = remap.to(data.fine.device)[data.fine[index]]
+    return PretrainData(data.images[index].contiguous(), fine, data.coarse[index],
+                        fine_classes, sources)
 
 
 def merge_sources(sources: list[Source]) -> PretrainData:

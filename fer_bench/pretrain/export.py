@@ -65,6 +65,7 @@ def encoder_metadata(*, config: dict, steps: int, steps_per_epoch: int, data_sum
         "n_images": data_summary.get("n_images"),
         "pretrained_on": list(pretrained_on),
         "pretrain_classes": list(labels_used(objective, present_classes)),
+        "held_out_classes": list(config.get("hold_out", [])),
         "epochs": epochs,
         "epochs_planned": int(config["epochs"]),
         "steps": int(steps),
@@ -84,8 +85,10 @@ def encoder_metadata(*, config: dict, steps: int, steps_per_epoch: int, data_sum
         "licence": "BSD-2-Clause (fer-bench weights; see pretrained_on for the data's terms)",
         "description": (f"ResNet-18 pre-trained from scratch by fer-bench with {config['method']}"
                         f"{' (clean baseline)' if config['clean_baselines'] else ''} on "
-                        f"{', '.join(config['data'])}, {epochs} epochs at "
-                        f"{config['input_size']} px."),
+                        f"{', '.join(config['data'])}"
+                        + (f" without {', '.join(config['hold_out'])}"
+                           if config.get("hold_out") else "")
+                        + f", {epochs} epochs at {config['input_size']} px."),
     }
 
 

@@ -31,7 +31,14 @@ import torch
 
 from fer_bench.datasets.base import DatasetError
 from fer_bench.pretrain.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
-from fer_bench.pretrain.data import PretrainData, load_pretrain_data, load_source, parse_spec
+from fer_bench.pretrain.data import (
+    PretrainData,
+    canonical_hold_out,
+    load_pretrain_data,
+    load_source,
+    parse_spec,
+    without_expressions,
+)
 from fer_bench.pretrain.distributed import (DistContext, any_rank, init_distributed, min_over_ranks,
                                             shutdown)
 from fer_bench.pretrain.health import DEFAULT_HEALTH_N, HealthSet, collapse_warning
@@ -46,9 +53,9 @@ from fer_bench.pretrain.step import TrainStep, make_optimizer, uses_bf16
 # Settings that change what is trained; a resume must keep them.
 _FIXED_ON_RESUME = ("method", "data", "batch_size", "lr", "momentum", "weight_decay",
                     "lr_step", "lr_gamma", "warmup_epochs", "input_size", "stored_size",
-                    "clean_baselines", "weight_vector", "total_steps", "seed")
+                    "clean_baselines", "weight_vector", "hold_out", "total_steps", "seed")
 # Settings added after runs were saved, with the value those older runs were trained with.
-_DEFAULTS_OF_OLDER_RUNS = {"weight_vector": "official"}
+_DEFAULTS_OF_OLDER_RUNS = {"weight_vector": "official", "hold_out": []}
 
 
 class RunExists(FileExistsError):
@@ -73,6 +80,7 @@ class TrainConfig:
     stored_size: int | None = None       # None: the input size
     clean_baselines: bool = False
     weight_vector: str = "official"      # "off": all anchors weigh 1.0 (ablation)
+    hold_out: tuple[str, ...] = ()       # expressions kept out of training (unseen later)
     total_steps: int | None = None       # the schedule over exactly this many steps
     seed: int = 0
     device: str = "auto"
@@ -94,6 +102,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         self.data = tuple(self.data)
+        self.hold_out = canonical_hold_out(self.hold_out)
         _ = self.objective  # validates the method name and the weight vector
         if self.total_steps is not None and self.time_budget_min is not None:
             raise ValueError("give either total_steps (a fixed schedule) or a time budget "
@@ -113,6 +122,7 @@ class TrainConfig:
     def to_dict(self) -> dict:
         d = asdict(self)
         d["data"] = list(self.data)
+        d["hold_out"] = list(self.hold_out)
         return d
 
 
@@ -193,6 +203,7 @@ def _train(cfg: TrainConfig, ctx: DistContext, data: PretrainData | None,
     if data is None:
         data = load_pretrain_data(cfg.data, cfg.stored_size or cfg.input_size,
                                   root=cfg.data_root, workers=cfg.workers)
+    data = without_expressions(data, cfg.hold_out)
     summary = data.summary()
 
     torch.manual_seed(cfg.seed)  # same initial weights on every rank
@@ -501,7 +512,7 @@ def _prepare_out(cfg: TrainConfig, out: Path, ctx: DistContext) -> dict | None:
         state = load_checkpoint(ckpt_path)
         saved = state["config"]
         saved = {**_DEFAULTS_OF_OLDER_RUNS, **saved}
-        changed = [f"{k}: {saved.get(k)!r} -> {getattr(cfg, k)!r}" for k in _FIXED_ON_RESUME
+        changed = [f"{k}: {saved.get(k)!r} -> {_norm(getattr(cfg, k))!r}" for k in _FIXED_ON_RESUME
                    if _norm(saved.get(k)) != _norm(cfg.to_dict()[k])]
         if changed:
             raise ValueError(f"--resume {ckpt_path}: these settings differ from the saved run "
