@@ -2,7 +2,8 @@
 """The CRS-CONT paper's comparison, run by fer-bench: five pre-training arms from one code
 path at one budget, then the same evaluation for each.
 
-Arms (all: FERPlus train, the same input size, batch, augmentation, warm-up, number of
+Arms (all: FERPlus train without contempt, which unseen-expression then scores as never
+seen; the same input size, batch, augmentation, warm-up, number of
 optimisation steps and schedule shape; SGD lr 0.5, x0.5 at every fifth of the run):
 
     crs-cont      weighted coarse-label contrastive + coarse CE + instance term (the recipe)
@@ -80,7 +81,9 @@ def weights_dir(arm: str, args) -> Path:
 def plan_lines(args) -> list[str]:
     lines = [f"budget: {args.steps} steps of {args.batch_size} images at "
              f"{args.input_size} px on {args.data}, warm-up {args.warmup_epochs} epoch(s), "
-             "lr 0.5 x0.5 at every fifth"]
+             "lr 0.5 x0.5 at every fifth"
+             + (f"; held out of training: {', '.join(args.hold_out)}" if args.hold_out
+                else "")]
     total = 0.0
     scale = (args.input_size / 48) ** 2
     for arm in args.arms:

@@ -62,6 +62,7 @@ def test_an_arm_with_a_checkpoint_resumes(tmp_path):
 def test_the_plan_states_the_budget_and_each_arms_cpu_time(tmp_path):
     lines = study.plan_lines(args(tmp_path, arms=["crs-cont", "supervised"]))
     assert "975 steps of 128 images at 48 px on ferplus:train" in lines[0]
+    assert lines[0].endswith("; held out of training: contempt")
     # two views cost 0.75 s a step, one view 0.40 s: 975 steps -> ~12 and ~6 minutes
     assert "~   12 min" in lines[1] and "(to train)" in lines[1]
     assert "~    6 min" in lines[2]
