@@ -56,7 +56,7 @@ class ScoringConfig:
 class ProbeConfig(ScoringConfig):
     """Settings of protocols that probe a dataset's train/test division."""
     # Share of subjects held out as test on datasets without a test split
-    # (fer_bench.protocols.splits).
+    # (fer_bench.protocols.data_parts).
     holdout_fraction: float = 0.2
 
 

@@ -4,7 +4,7 @@ For each ordered pair (source, target) the class set is the classes both declare
 (:func:`fer_bench.vocabulary.shared_classes`, canonical order): the probe is fitted on
 the source's train (+ val) rows of those classes and scored on the target's test rows
 of those classes, or on all of the target's rows of those classes when it has no test
-split (the probe never saw the target; :meth:`fer_bench.protocols.splits.DataParts.target`).
+split (the probe never saw the target; :meth:`fer_bench.protocols.data_parts.DataParts.target`).
 The diagonal (source == target) is the in-domain reference over the
 source's own declared classes, i.e. the ``linear`` (or ``knn``) protocol's number, so a
 row of the source x target matrix reads "what is left of in-domain skill elsewhere".
@@ -27,7 +27,7 @@ from fer_bench.protocols.context import ProtocolError, RunContext, TaskNotApplic
 from fer_bench.protocols.knn import KnnConfig, knn_evaluation
 from fer_bench.protocols.linear import LinearConfig, linear_evaluation
 from fer_bench.protocols.scoring import Evaluation
-from fer_bench.protocols.splits import dataset_parts
+from fer_bench.protocols.data_parts import dataset_parts
 from fer_bench.records.io import pair_target
 from fer_bench.vocabulary import shared_classes
 

@@ -4,7 +4,7 @@ For every dataset, probe (``knn``, ``linear``) and ``n`` in ``shots`` (default 1
 20) one record (target ``<dataset>@<n>shot-<probe>``) holds ``draws`` (default 5)
 supports drawn from the train split (:func:`fer_bench.splits.few_shot_support`: seeded,
 class-balanced, nested over ``n``); the queries are always the whole test split (or the
-subject holdout of datasets without one, :mod:`fer_bench.protocols.splits`), so a
+subject holdout of datasets without one, :mod:`fer_bench.protocols.data_parts`), so a
 support never shares a row with the queries. The record's per-seed entries are the
 draws (``seed`` = draw number): mean and std over draws are the curve's point and band.
 
@@ -34,7 +34,7 @@ from fer_bench.probes.normalize import l2_normalize
 from fer_bench.protocols.base import ProbeConfig, Protocol, Task, register_protocol
 from fer_bench.protocols.context import LabelledSplit, ProtocolError, RunContext
 from fer_bench.protocols.scoring import Evaluation, SeedRun
-from fer_bench.protocols.splits import dataset_parts
+from fer_bench.protocols.data_parts import dataset_parts
 from fer_bench.splits import few_shot_support
 
 PROBES = ("knn", "linear")

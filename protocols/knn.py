@@ -1,7 +1,7 @@
 """``knn``: a temperature-weighted k-nearest-neighbour probe on one dataset.
 
 The bank is the train split and the queries are the test split (datasets without a
-test split: the subject holdout of :mod:`fer_bench.protocols.splits`), as in DINO's kNN
+test split: the subject holdout of :mod:`fer_bench.protocols.data_parts`), as in DINO's kNN
 evaluation (Caron et al. 2021, k=20, T=0.07 headline; :mod:`fer_bench.probes.knn`).
 The validation split is not used: nothing is tuned, every other k is logged for
 reading, never for choosing. The probe is deterministic, so it runs once (the first seed
@@ -16,7 +16,7 @@ from fer_bench.probes.knn import DEFAULT_K, DEFAULT_KS, DEFAULT_T, clamp_k, knn_
 from fer_bench.protocols.base import ProbeConfig, Protocol, Task, register_protocol
 from fer_bench.protocols.context import LabelledSplit, RunContext
 from fer_bench.protocols.scoring import Evaluation, SeedRun
-from fer_bench.protocols.splits import DataParts, dataset_parts
+from fer_bench.protocols.data_parts import DataParts, dataset_parts
 from fer_bench.records.schema import SCORE_METRICS
 
 

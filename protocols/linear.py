@@ -3,7 +3,7 @@
 C is swept on the validation split only (official val, else a seeded stratified tenth
 of train, one carve per seed), the probe is refit on train + val at the chosen C and
 scored once on test (:func:`fer_bench.probes.linear.linear_probe`); datasets without a
-test split hold out a fixed fifth of their subjects (:mod:`fer_bench.protocols.splits`).
+test split hold out a fixed fifth of their subjects (:mod:`fer_bench.protocols.data_parts`).
 With an official val the whole procedure is deterministic, so it runs once (with the
 first seed, which also seeds the bootstrap); with a carved val it runs once per seed.
 The chosen C is the smallest whose validation score is within 0.005 of the best (each
@@ -21,8 +21,8 @@ from fer_bench.probes.normalize import l2_normalize
 from fer_bench.protocols.base import ProbeConfig, Protocol, Task, register_protocol
 from fer_bench.protocols.context import RunContext
 from fer_bench.protocols.scoring import Evaluation, SeedRun
-from fer_bench.protocols.splits import (DataParts, FitSplits, dataset_parts, fit_splits,
-                                        seeds_for_fit)
+from fer_bench.protocols.data_parts import (DataParts, FitSplits, dataset_parts, fit_splits,
+                                            seeds_for_fit)
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from fer_bench.metrics import METRICS, classification_metrics
 from fer_bench.protocols.base import ProbeConfig, Protocol, Task, register_protocol
 from fer_bench.protocols.context import LabelledSplit, ProtocolError, RunContext
 from fer_bench.protocols.scoring import Evaluation, SeedRun
-from fer_bench.protocols.splits import dataset_parts, fit_splits
+from fer_bench.protocols.data_parts import dataset_parts, fit_splits
 
 SELECTIONS = ("val", "last")
 BEST_TEST_SUFFIX = "@best-test-epoch"

@@ -2,14 +2,15 @@
 
 The usual protocol of CK+, Oulu-CASIA, JAFFE and their kin (10 folds by subject): every
 labelled row of the class set is scored exactly once, by a probe that never saw its
-subject. Folds come from :func:`fer_bench.datasets.folds.subject_folds` (scikit-learn's
+subject. Folds come from :func:`fer_bench.splits.subject_kfold` over the dataset's
+manifest (:func:`fer_bench.datasets.folds.subject_folds`; scikit-learn's
 ``StratifiedGroupKFold`` over all rows, shuffled with ``fold_seed``: the same folds for
 every encoder and seed); rows of every split are pooled, since lab sets ship no
 standard split.
 
 Linear probe (default): for each test fold, C is swept on an inner validation part
 carved *by subject* from the training folds (``val_fraction`` of their subjects, one
-carve per seed, :func:`fer_bench.protocols.splits.subject_holdout`), the probe is refit
+carve per seed, :func:`fer_bench.splits.subject_holdout`), the probe is refit
 on all training folds and predicts the test fold. kNN probe: the bank is the training
 folds; it is deterministic, so it runs once.
 
@@ -34,7 +35,7 @@ from fer_bench.probes.linear import DEFAULT_CS, linear_probe
 from fer_bench.protocols.base import Protocol, ScoringConfig, Task, register_protocol
 from fer_bench.protocols.context import LabelledSplit, ProtocolError, RunContext, TaskNotApplicable
 from fer_bench.protocols.scoring import Evaluation, SeedRun
-from fer_bench.protocols.splits import subject_holdout
+from fer_bench.protocols.data_parts import held_out_rows
 from fer_bench.records.schema import SCORE_METRICS
 from fer_bench.splits import fold_of_rows
 
@@ -84,7 +85,7 @@ def inner_validation(train: LabelledSplit, fraction: float,
                      seed: int) -> tuple[LabelledSplit, LabelledSplit]:
     """(fit, val) of the training folds: ``fraction`` of their subjects, drawn with
     ``seed``, validate; the rest fit. No subject is on both sides."""
-    held = subject_holdout(train.rows, fraction, seed)
+    held = held_out_rows(train.rows, fraction, seed)
     return train.take(np.flatnonzero(~held)), train.take(np.flatnonzero(held), INNER_VAL)
 
 

@@ -42,7 +42,7 @@ from fer_bench.protocols.few_shot import FewShotConfig, few_shot_evaluation
 from fer_bench.protocols.knn import KnnConfig, knn_evaluation
 from fer_bench.protocols.linear import LinearConfig, linear_evaluation
 from fer_bench.protocols.scoring import Evaluation
-from fer_bench.protocols.splits import dataset_parts
+from fer_bench.protocols.data_parts import dataset_parts
 from fer_bench.splits import ClassGroups, unseen_and_seen
 
 PROBES = ("linear", "knn", "few-shot-linear", "few-shot-knn")

@@ -153,9 +153,9 @@ def bench_linear(args) -> None:
     from sklearn.linear_model import LogisticRegression
 
     from fer_bench.metrics import classification_metrics
-    from fer_bench.probes.linear import (DEFAULT_CS, fit_logistic, linear_probe, select_C,
-                                         stratified_val_split)
+    from fer_bench.probes.linear import DEFAULT_CS, fit_logistic, linear_probe, select_C
     from fer_bench.probes.normalize import l2_normalize
+    from fer_bench.splits import stratified_val_split
 
     n = args.n
     X, y = clustered_features(n + 10000, args.d, args.classes, seed=2)

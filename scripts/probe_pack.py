@@ -21,7 +21,8 @@ import torch
 from fer_bench.encoder_registry import get_encoder
 from fer_bench.metrics import bootstrap_interval, classification_metrics
 from fer_bench.pretrain.packed import read_packed
-from fer_bench.probes.linear import linear_probe, stratified_val_split
+from fer_bench.probes.linear import linear_probe
+from fer_bench.splits import stratified_val_split
 
 
 def embed_all(encoder, images: np.ndarray, batch: int = 512) -> np.ndarray:

@@ -13,7 +13,7 @@ from fer_bench.probes.normalize import l2_normalize
 from fer_bench.protocols.base import get_protocol, protocol_from_spec
 from fer_bench.protocols.context import ProtocolError, RunContext
 from fer_bench.protocols.few_shot import support_cv_C
-from fer_bench.protocols.splits import dataset_parts
+from fer_bench.protocols.data_parts import dataset_parts
 from fer_bench.splits import few_shot_support
 
 CLASSES = ("neutral", "happiness", "sadness", "surprise")

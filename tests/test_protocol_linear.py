@@ -5,10 +5,11 @@ import numpy as np
 import pytest
 from protocol_fakes import ArrayStore, NeverBuilt, blob_dataset
 
-from fer_bench.probes.linear import linear_probe, stratified_val_split
+from fer_bench.probes.linear import linear_probe
 from fer_bench.protocols.base import get_protocol
 from fer_bench.protocols.context import ProtocolError, RunContext
-from fer_bench.protocols.splits import CARVED_VAL, dataset_parts, fit_splits
+from fer_bench.protocols.data_parts import CARVED_VAL, dataset_parts, fit_splits
+from fer_bench.splits import stratified_val_split
 from fer_bench.vocabulary import BASIC7
 
 CS = (0.01, 1.0, 100.0)  # a short sweep keeps these tests fast

@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 
 from fer_bench.metrics import classification_metrics
 from fer_bench.probes.linear import (DEFAULT_CS, DEFAULT_SELECT_TOLERANCE, fit_logistic,
-                                     linear_probe, select_C, stratified_val_split)
+                                     linear_probe, select_C)
 
 
 def sklearn_objective(X, y, coef, intercept, C, classes):
@@ -142,18 +142,6 @@ def test_sweep_selects_on_validation_only():
         refit = fit_logistic(Xn[:450], np.concatenate([y_train, y_val]), 3, result.best_C)
         assert result.model.objective == pytest.approx(refit.objective, rel=1e-5)
         np.testing.assert_array_equal(result.test_pred, refit.predict(Xn[450:]))
-
-
-def test_stratified_val_split_is_seeded_and_stratified():
-    y = np.repeat([0, 1, 2, 3], [100, 40, 5, 1])
-    train, val = stratified_val_split(y, fraction=0.1, seed=0)
-    assert np.array_equal(np.sort(np.concatenate([train, val])), np.arange(len(y)))
-    # round(0.1 * count): 10, 4, then at least one of the five, and the singleton stays in train
-    assert np.bincount(y[val], minlength=4).tolist() == [10, 4, 1, 0]
-    _, again_val = stratified_val_split(y, fraction=0.1, seed=0)
-    np.testing.assert_array_equal(val, again_val)
-    _, other_val = stratified_val_split(y, fraction=0.1, seed=1)
-    assert not np.array_equal(val, other_val)
 
 
 def test_bad_input_is_refused():

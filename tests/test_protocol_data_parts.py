@@ -9,7 +9,7 @@ from protocol_fakes import ArrayStore, NeverBuilt, blob_dataset
 
 from fer_bench.protocols.base import get_protocol
 from fer_bench.protocols.context import ProtocolError, RunContext
-from fer_bench.protocols.splits import HOLDOUT_TEST, dataset_parts, fit_splits, subject_holdout
+from fer_bench.protocols.data_parts import HOLDOUT_TEST, dataset_parts, fit_splits, held_out_rows
 from fer_bench.vocabulary import BASIC7
 
 
@@ -47,12 +47,12 @@ def test_holdout_keeps_subjects_apart_and_does_not_depend_on_the_class_set(lab):
         assert subjects_of(fit.val) <= kept and set(fit.val.ids).isdisjoint(fit.train.ids)
 
 
-def test_subject_holdout_treats_rows_without_a_subject_as_their_own(lab):
+def test_holdout_treats_rows_without_a_subject_as_their_own_and_refuses_one_subject(lab):
     manifest = lab.manifest.assign(subject="")
-    mask = subject_holdout(manifest, 0.25)
+    mask = held_out_rows(manifest, 0.25)
     assert mask.sum() == math.ceil(0.25 * len(manifest))  # GroupShuffleSplit rounds up
     with pytest.raises(ProtocolError, match="at least two subjects"):
-        subject_holdout(manifest.iloc[:1], 0.2)
+        held_out_rows(manifest.iloc[:1], 0.2)
 
 
 def test_linear_and_knn_on_a_lab_set_score_the_held_out_subjects(lab):

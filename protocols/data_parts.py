@@ -1,16 +1,18 @@
-"""Which rows a probe learns from, tunes on and is scored on.
+"""The data parts of a protocol: which of a dataset's rows a probe learns from, tunes on
+and is scored on, read from a :class:`RunContext` (the rules themselves, pure functions,
+are :mod:`fer_bench.splits`).
 
 For a dataset with an official ``test`` split:
 - train: its ``train`` split;
 - val: its official ``val`` split when the dataset declares one (``Dataset.official_val``),
   else a seeded stratified part of train
-  (:func:`fer_bench.probes.linear.stratified_val_split`, one carve per seed);
+  (:func:`fer_bench.splits.stratified_val_split`, one carve per seed);
 - test: its ``test`` split, only ever scored, never used to choose anything.
 
 A dataset without a test split (lab sets such as CK+, JAFFE, synth-lab: one pool of
 posed sequences) is divided by subject instead: a fixed, seeded fifth of the subjects is
-held out as test (scikit-learn ``GroupShuffleSplit``, seed 0, so every run and every
-protocol scores the same rows) and the other subjects are the train pool (val carved
+held out as test (:func:`fer_bench.splits.subject_holdout`, seed 0, so every run and
+every protocol scores the same rows) and the other subjects are the train pool (val carved
 from it per seed). No subject is in both; a subject's sequence frames never straddle the
 cut. Subject-independent k-fold, the usual lab-set protocol, is ``subject-folds``.
 
@@ -29,10 +31,9 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-from sklearn.model_selection import GroupShuffleSplit
 
-from fer_bench.probes.linear import stratified_val_split
 from fer_bench.protocols.context import LabelledSplit, ProtocolError, RunContext
+from fer_bench.splits import stratified_val_split, subject_holdout
 
 CARVED_VAL = "val-carved"
 HOLDOUT_TEST = "test-holdout"
@@ -57,27 +58,20 @@ def has_official_val(ctx: RunContext, spec: str) -> bool:
     return ctx.dataset(spec).official_val and ctx.has_split(spec, "val")
 
 
-def subject_holdout(manifest, fraction: float, seed: int = HOLDOUT_SEED) -> np.ndarray:
-    """Boolean mask over ``manifest`` rows: the rows of a seeded ``fraction`` of its
-    subjects (rows without a subject count as their own subject). Computed over every
-    row, labelled or not, so the same subjects are held out whatever the class set."""
-    subjects = manifest["subject"].fillna("").astype(str).to_numpy(dtype=object)
-    ids = manifest["id"].astype(str).to_numpy(dtype=object)
-    groups = np.where(subjects == "", ids, subjects)
-    if len(set(groups)) < 2:
-        raise ProtocolError("a subject holdout needs at least two subjects")
-    splitter = GroupShuffleSplit(n_splits=1, test_size=fraction, random_state=seed)
-    _, held = next(splitter.split(np.zeros(len(groups)), groups=groups))
-    mask = np.zeros(len(groups), dtype=bool)
-    mask[held] = True
-    return mask
+def held_out_rows(rows, fraction: float, seed: int = HOLDOUT_SEED) -> np.ndarray:
+    """:func:`fer_bench.splits.subject_holdout` of manifest ``rows``, its refusals raised
+    as :class:`ProtocolError` (the runner reports them as a protocol that cannot run)."""
+    try:
+        return subject_holdout(rows, fraction, seed)
+    except ValueError as e:
+        raise ProtocolError(str(e)) from None
 
 
 def _holdout_parts(ctx: RunContext, spec: str, classes: tuple[str, ...],
                    fraction: float) -> tuple[LabelledSplit, LabelledSplit]:
     """(train pool, held-out test) of a dataset without a test split."""
     dataset = ctx.dataset(spec)
-    held = subject_holdout(dataset.manifest, fraction)
+    held = held_out_rows(dataset.manifest, fraction)
     split_of = dataset.manifest["split"].to_numpy()
     train, test = [], []
     for split in dataset.splits:
