@@ -99,9 +99,9 @@ def describe_encoder(name: str, source: str = "built-in") -> EncoderSummary:
 def describe_encoders() -> list[EncoderSummary]:
     """Every encoder ``--encoder`` accepts by name (built-in and installed entry points),
     in name order; no weights are loaded."""
-    from fer_bench.encoder_registry import _entry_point_factories, encoder_names
+    from fer_bench.encoder_registry import ENCODERS, encoder_names
 
-    entry_points = _entry_point_factories()
+    entry_points = ENCODERS.entry_points()
     out = []
     for name in encoder_names():
         ep = entry_points.get(name)

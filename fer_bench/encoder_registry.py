@@ -9,80 +9,115 @@ Three ways in, tried in this order:
    the folder that holds ``pkg`` without installing it.
 A factory is ``factory(weights=None, device="cpu", **options) -> Encoder`` and must be
 cheap: weights load on the first ``embed``.
+
+Specs follow the grammar of every plug-in (:mod:`fer_bench.plugins`):
+``crs-cont@cpu-ferplus-48`` passes ``revision="cpu-ferplus-48"``, ``pixels:size=32``
+passes ``size=32`` typed after the factory's own default, and
+``my_pkg.enc:make:width=2`` does the same for a user's module. An option the factory
+does not take is refused before anything is built.
 """
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
-import pkgutil
 import sys
-import warnings
 from collections.abc import Callable
-from importlib.metadata import entry_points
 
 from fer_bench.encoder import Encoder
+from fer_bench.plugins import (
+    Registry,
+    Spec,
+    SpecError,
+    UnknownName,
+    declared_options,
+    declared_types,
+    number_or_text,
+    parse_options,
+    parse_spec,
+    typed_options,
+)
 
 Factory = Callable[..., Encoder]
-_BUILTIN: dict[str, Factory] = {}
 ENTRY_POINT_GROUP = "fer_bench.encoders"
+ENCODERS: Registry[Factory] = Registry(
+    "encoder", "fer_bench.encoders", ENTRY_POINT_GROUP,
+    same=lambda a, b: _qualified(a) == _qualified(b))   # a re-imported module is no clash
+# Factory parameters the run sets itself, never a spec option.
+_RUN_SET = ("weights", "device")
 
 
-class EncoderNotFound(LookupError):
+class EncoderNotFound(UnknownName):
     pass
 
 
 def register_encoder(name: str):
     """Decorator for a factory inside ``fer_bench.encoders``: ``@register_encoder("my-enc")``."""
-    def wrap(factory: Factory) -> Factory:
-        previous = _BUILTIN.get(name)
-        if previous is not None and _qualified(previous) != _qualified(factory):
-            raise ValueError(f"encoder name {name!r} is registered twice: by "
-                             f"{_qualified(previous)} and by {_qualified(factory)}")
-        _BUILTIN[name] = factory
-        return factory
-    return wrap
+    return ENCODERS.decorator(name)
 
 
 def _qualified(factory: Factory) -> str:
     return f"{getattr(factory, '__module__', '?')}.{getattr(factory, '__qualname__', factory)}"
 
 
-def _load_builtins() -> None:
-    """Import every module of the zoo once, so their decorators run."""
-    import fer_bench.encoders as pkg
-    for mod in pkgutil.iter_modules(pkg.__path__):
-        if mod.name.startswith("_"):
-            continue
-        try:
-            importlib.import_module(f"{pkg.__name__}.{mod.name}")
-        except ImportError as e:
-            # One zoo module whose optional dependency is missing must not hide the rest.
-            warnings.warn(f"encoder module fer_bench.encoders.{mod.name} not loaded: {e}",
-                          stacklevel=2)
-
-
-def _entry_point_factories() -> dict[str, object]:
-    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
-
-
 def encoder_names() -> list[str]:
-    _load_builtins()
-    return sorted(set(_BUILTIN) | set(_entry_point_factories()))
+    return ENCODERS.names()
+
+
+def entry_point_names() -> set[str]:
+    """Names that installed packages (entry points) provide."""
+    return set(ENCODERS.entry_points())
+
+
+def split_encoder_spec(spec: str) -> tuple[Factory, Spec]:
+    """The factory of ``spec`` and its parsed form: ``NAME[@REVISION][:key=value,...]``
+    for a registered or installed encoder, ``pkg.module:factory[:key=value,...]`` for a
+    user's own module."""
+    name = spec.split(":", 1)[0].split("@", 1)[0].strip()
+    if name in ENCODERS:
+        return ENCODERS.get(name), parse_spec(spec, "encoder")
+    if ":" in spec:
+        module_part, _, rest = spec.partition(":")
+        attr, _, options = rest.partition(":")
+        path = f"{module_part}:{attr}"
+        parsed = Spec(spec, path, None, None, parse_options(options, spec, "encoder")
+                      if options else {})
+        return _factory_from_module(path), parsed
+    err = ENCODERS.unknown(name, "; or give pkg.module:factory")
+    raise EncoderNotFound(str(err))
 
 
 def resolve_factory(spec: str) -> Factory:
-    _load_builtins()
-    if spec in _BUILTIN:
-        return _BUILTIN[spec]
-    eps = _entry_point_factories()
-    if spec in eps:
-        return eps[spec].load()
-    if ":" in spec:
-        return _factory_from_module(spec)
-    from fer_bench.suggest import did_you_mean
-    names = encoder_names()
-    raise EncoderNotFound(f"unknown encoder {spec!r}{did_you_mean(spec, names)}; built-in and "
-                          f"installed: {', '.join(names)}; or give pkg.module:factory")
+    """The factory a spec names (its revision and options are not checked here)."""
+    return split_encoder_spec(spec)[0]
+
+
+def spec_options(spec: str) -> dict[str, object]:
+    """The factory keyword options a spec sets, typed by the factory's own defaults:
+    ``crs-cont@cpu-ferplus-48`` -> {"revision": "cpu-ferplus-48"}."""
+    factory, parsed = split_encoder_spec(spec)
+    declared = declared_options(factory)
+    if parsed.revision is not None:
+        if "revision" not in declared:
+            raise SpecError(f"encoder spec {spec!r}: {parsed.name} has no revisions "
+                            f"(drop '@{parsed.revision}')")
+        if "revision" in parsed.options:
+            raise SpecError(f"encoder spec {spec!r}: give the revision once (@REVISION)")
+    takes_any = _takes_any_keyword(factory)
+    known = {k: v for k, v in declared.items() if k not in _RUN_SET}
+    unknown = {k: v for k, v in parsed.options.items() if k not in known}
+    options = typed_options(Spec(spec, parsed.name, None, None, {
+        k: v for k, v in parsed.options.items() if k in known or not takes_any}),
+        declared, "encoder", _RUN_SET, hints=declared_types(factory))
+    if takes_any:
+        options.update({k: number_or_text(v) for k, v in unknown.items()})
+    if parsed.revision is not None:
+        options["revision"] = parsed.revision
+    return options
+
+
+def _takes_any_keyword(factory: Factory) -> bool:
+    return any(p.kind == p.VAR_KEYWORD for p in inspect.signature(factory).parameters.values())
 
 
 def _cwd_on_path() -> None:
@@ -150,9 +185,15 @@ def _first_line(error: BaseException) -> str:
 
 
 def get_encoder(spec: str, weights: str | None = None, device: str = "cpu", **options) -> Encoder:
-    """Build (cheaply: no weights loaded yet) the encoder named by ``spec``."""
+    """Build (cheaply: no weights loaded yet) the encoder named by ``spec``; ``options``
+    add to the spec's own (the same key in both must have the same value)."""
     factory = resolve_factory(spec)
-    enc = factory(weights=weights, device=device, **options)
+    from_spec = spec_options(spec)
+    for key, value in from_spec.items():
+        if key in options and options[key] != value:
+            raise SpecError(f"encoder spec {spec!r} sets {key}={value} but {key}="
+                            f"{options[key]} was given too")
+    enc = factory(weights=weights, device=device, **{**options, **from_spec})
     if not isinstance(enc, Encoder):
         raise TypeError(f"encoder factory {spec!r} returned {type(enc).__name__}, "
                         "expected a fer_bench.encoder.Encoder")
@@ -167,14 +208,5 @@ def parse_encoder_options(pairs: list[str] | tuple[str, ...]) -> dict[str, objec
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
             raise ValueError(f"encoder option {pair!r}: expected KEY=VALUE")
-        options[key.strip().replace("-", "_")] = _number_or_text(value.strip())
+        options[key.strip().replace("-", "_")] = number_or_text(value.strip())
     return options
-
-
-def _number_or_text(value: str) -> object:
-    for kind in (int, float):
-        try:
-            return kind(value)
-        except ValueError:
-            pass
-    return value

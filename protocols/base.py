@@ -17,9 +17,7 @@ Scoring (metrics, seeds, intervals) and the record itself are built by
 """
 from __future__ import annotations
 
-import importlib
 import json
-import pkgutil
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -29,9 +27,11 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from fer_bench.protocols.context import ProtocolError, RunContext
+from fer_bench.plugins import (Registry, SpecError, declared_options, declared_types, parse_spec,
+                               typed_options)
 from fer_bench.records.schema import ResultRecord
 
-# Generated presets used when no --dataset is given (fer_bench.datasets.generated).
+# Generated presets used when no --dataset is given (fer_bench.datasets.adapters.generated).
 GENERATED_PRESETS = ("synth-wild", "synth-lab")
 
 
@@ -119,93 +119,54 @@ class Protocol(ABC):
         return [self.run_task(ctx, t)[0] for t in self.tasks(datasets or self.default_datasets())]
 
 
-_REGISTRY: dict[str, type[Protocol]] = {}
+PROTOCOLS: Registry[type[Protocol]] = Registry("protocol", "fer_bench.protocols",
+                                               "fer_bench.protocols")
 
 
 def register_protocol(cls: type[Protocol]) -> type[Protocol]:
     """Class decorator adding a protocol to the registry under ``cls.name``."""
     if not isinstance(getattr(cls, "version", None), int) or cls.version < 1:
         raise TypeError(f"protocol {cls.__name__} needs an integer version >= 1")
-    if cls.name in _REGISTRY and _REGISTRY[cls.name] is not cls:
-        raise ValueError(f"protocol {cls.name!r} registered twice "
-                         f"({_REGISTRY[cls.name].__module__} and {cls.__module__})")
-    _REGISTRY[cls.name] = cls
-    return cls
-
-
-def _load_builtins() -> None:
-    import fer_bench.protocols as pkg
-    for mod in pkgutil.iter_modules(pkg.__path__):
-        if not mod.name.startswith("_"):
-            importlib.import_module(f"{pkg.__name__}.{mod.name}")
+    return PROTOCOLS.register(cls.name, cls)
 
 
 def protocol_names() -> list[str]:
-    _load_builtins()
-    return sorted(_REGISTRY)
+    return PROTOCOLS.names()
 
 
-class ProtocolSpecError(ProtocolError):
+class ProtocolSpecError(ProtocolError, SpecError):
     """A protocol spec that names no protocol, an unknown option or a bad value: a
     mistake on the command line, found before anything runs."""
 
 
-def _suggest(value: str, choices) -> str:
-    from fer_bench.suggest import did_you_mean
-    return did_you_mean(value, choices)
-
-
-def _unknown_protocol(name: str) -> ProtocolSpecError:
-    return ProtocolSpecError(f"unknown protocol {name!r}{_suggest(name, _REGISTRY)}; known: "
-                             f"{', '.join(sorted(_REGISTRY))}")
+def _protocol_class(name: str) -> type[Protocol]:
+    if name not in PROTOCOLS:
+        raise ProtocolSpecError(str(PROTOCOLS.unknown(name)))
+    return PROTOCOLS.get(name)
 
 
 def get_protocol(name: str, **options: Any) -> Protocol:
     """An instance of the protocol registered as ``name``, with config ``options``."""
-    _load_builtins()
-    if name not in _REGISTRY:
-        raise _unknown_protocol(name)
-    return _REGISTRY[name](**options)
-
-
-def _coerce(spec: str, key: str, text: str, default: Any) -> Any:
-    """A config value from its command-line text, typed after the field's default."""
-    try:
-        if isinstance(default, bool):
-            if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
-                raise ValueError(f"not a boolean: {text!r}")
-            return text.lower() in ("true", "1", "yes")
-        if isinstance(default, (int, float, str)):
-            return type(default)(text)
-        if isinstance(default, tuple) or default is None:  # sequences are /-separated
-            kind = type(default[0]) if default else str
-            return tuple(kind(v) for v in text.split("/") if v)
-    except ValueError as e:
-        raise ProtocolSpecError(f"protocol spec {spec!r}: bad value for {key} ({e})") from None
-    raise ProtocolSpecError(f"protocol spec {spec!r}: option {key} cannot be set from text")
+    return _protocol_class(name)(**options)
 
 
 def protocol_from_spec(spec: str) -> Protocol:
-    """``NAME`` or ``NAME:key=value,key=value`` (sequences /-separated), as datasets:
-    e.g. ``cross-dataset:probe=knn,k=10`` or ``linear:Cs=0.1/1/10``."""
-    name, _, rest = spec.partition(":")
-    _load_builtins()
-    if name not in _REGISTRY:
-        raise _unknown_protocol(name)
-    defaults = {f.name: getattr(_REGISTRY[name].Config(), f.name)
-                for f in fields(_REGISTRY[name].Config)}
-    options = {}
-    for item in filter(None, rest.split(",")):
-        key, sep, text = item.partition("=")
-        key = key.strip()
-        if not sep or key not in defaults:
-            what = f"unknown option {key!r}{_suggest(key, defaults)}; " if sep else ""
-            raise ProtocolSpecError(f"protocol spec {spec!r}: {what}expected key=value with "
-                                    f"key one of {sorted(defaults)}, got {item!r}")
-        options[key] = _coerce(spec, key, text.strip(), defaults[key])
+    """``NAME`` or ``NAME:key=value,key=value`` in every plug-in's grammar
+    (:mod:`fer_bench.plugins`; sequences /-separated), options typed by the protocol's
+    config dataclass: e.g. ``cross-dataset:probe=knn,k=10`` or ``linear:Cs=0.1/1/10``."""
     try:
-        return get_protocol(name, **options)
+        parsed = parse_spec(spec, "protocol")
+        cls = _protocol_class(parsed.name)
+        if parsed.revision is not None:
+            raise ProtocolSpecError(f"protocol spec {spec!r}: protocols have no revisions "
+                                    f"(their version is fixed: drop '@{parsed.revision}')")
+        options = typed_options(parsed, declared_options(cls.Config), "protocol",
+                                hints=declared_types(cls.Config))
     except ProtocolSpecError:
         raise
+    except SpecError as e:
+        raise ProtocolSpecError(str(e)) from None
+    try:
+        return cls(**options)
     except (ProtocolError, TypeError, ValueError) as e:  # a config's own checks
         raise ProtocolSpecError(f"protocol spec {spec!r}: {e}") from None

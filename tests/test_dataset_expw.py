@@ -2,7 +2,7 @@ import pytest
 from datasets_fixtures import write_image, write_text
 
 from fer_bench.datasets import DatasetError, load_dataset
-from fer_bench.datasets.expw import photo_split
+from fer_bench.datasets.adapters.expw import photo_split
 
 FER = {0: "anger", 1: "disgust", 2: "fear", 3: "happiness", 4: "sadness", 5: "surprise",
        6: "neutral"}

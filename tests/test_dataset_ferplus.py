@@ -3,7 +3,7 @@ import pytest
 from datasets_fixtures import make_ferplus_csv, make_ferplus_folders, write_text
 
 from fer_bench.datasets import DatasetError, load_dataset
-from fer_bench.datasets.ferplus import ferplus_labels
+from fer_bench.datasets.adapters.ferplus import ferplus_labels
 from fer_bench.vocabulary import BASIC
 
 # Vote columns: neutral happiness surprise sadness anger disgust fear contempt unknown NF.

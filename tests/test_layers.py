@@ -38,7 +38,7 @@ LAYERS = (
     "datasets",
     "images",
     "synth",
-    "metrics | splits",
+    "metrics | splits | plugins",
     "vocabulary | paths | suggest | runtime",
 )
 # Group -> the modules it holds (a name covers its sub-modules).
@@ -64,6 +64,7 @@ GROUPS = {
     "vocabulary": ("fer_bench.vocabulary",),
     "paths": ("fer_bench.paths",),
     "suggest": ("fer_bench.suggest",),
+    "plugins": ("fer_bench.plugins",),
     "runtime": ("fer_bench.runtime",),
 }
 ROOT_PACKAGE = "fer_bench"

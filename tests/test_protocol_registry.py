@@ -33,9 +33,10 @@ def test_specs_set_typed_options():
 
 @pytest.mark.parametrize("spec, message", [
     ("nope", "unknown protocol 'nope'"),
-    ("knn:kk=3", "expected key=value with key one of"),
-    ("knn:k=three", "bad value for k"),
-    ("cross-dataset:include_diagonal=maybe", "not a boolean"),
+    ("knn:kk=3", r"protocol 'knn' has no option 'kk' \(did you mean 'k'\?\); options: T, "),
+    ("knn:k", "expected key=value options after the name, got 'k'"),
+    ("knn:k=three", "option k: bad value 'three'"),
+    ("cross-dataset:include_diagonal=maybe", "expected true or false"),
     ("cross-dataset:probe=svm", "probe must be one of"),
 ])
 def test_bad_specs_say_what_is_wrong(spec, message):

@@ -6,6 +6,7 @@ from importlib.metadata import EntryPoint
 import pytest
 
 from fer_bench import encoder_registry as registry
+from fer_bench import plugins
 from fer_bench.encoder import Encoder
 from fer_bench.encoder_registry import (ENTRY_POINT_GROUP, EncoderNotFound, encoder_names,
                                         get_encoder, parse_encoder_options, register_encoder)
@@ -17,8 +18,9 @@ TEMPLATE = "fer_bench.encoders.template:make_encoder"
 @pytest.fixture
 def isolated(monkeypatch):
     """A private copy of the built-in table, and no installed entry points."""
-    monkeypatch.setattr(registry, "_BUILTIN", dict(registry._BUILTIN))
-    monkeypatch.setattr(registry, "entry_points", lambda group: [])
+    registry.ENCODERS.scan()
+    monkeypatch.setattr(registry.ENCODERS, "_entries", dict(registry.ENCODERS._entries))
+    monkeypatch.setattr(plugins, "entry_points", lambda group: [])
 
 
 def test_builtins_are_registered():
@@ -34,6 +36,35 @@ def test_decorator_registers_a_factory(isolated):
     assert "my-test-encoder" in encoder_names()
     enc = get_encoder("my-test-encoder")
     assert isinstance(enc, Encoder) and not enc.loaded
+
+
+def test_spec_options_are_typed_by_the_factorys_defaults():
+    enc = get_encoder("pixels:size=8")
+    assert enc.info.embed_dim == 64 and enc.info.revision == "grey8"
+    assert registry.spec_options("crs-cont@cpu-ferplus-48") == {"revision": "cpu-ferplus-48"}
+    assert registry.spec_options("pixels:size=8") == {"size": 8}
+    assert registry.spec_options(f"{TEMPLATE}") == {}
+
+
+@pytest.mark.parametrize("spec, match", [
+    ("pixels:sise=8", r"encoder 'pixels' has no option 'sise' \(did you mean 'size'\?\); "
+                      r"options: .*size"),
+    ("pixels:size=big", r"option size: bad value 'big'"),
+    ("pixels@v2", r"pixels has no revisions \(drop '@v2'\)"),
+    ("pixels:device=cuda", r"has no option 'device'"),           # the run sets it
+    ("crs-cont@x:revision=y", "give the revision once"),
+    ("crs-cont@", "expected a revision after '@'"),
+    ("pixels:", "expected key=value options"),
+])
+def test_bad_encoder_specs_name_the_mistake(spec, match):
+    with pytest.raises(plugins.SpecError, match=match):
+        registry.spec_options(spec)
+
+
+def test_a_spec_option_and_a_keyword_must_agree():
+    with pytest.raises(plugins.SpecError, match="sets size=8 but size=16 was given too"):
+        get_encoder("pixels:size=8", size=16)
+    assert get_encoder("pixels:size=8", size=8).info.embed_dim == 64
 
 
 def test_one_name_for_two_factories_is_an_error(isolated):
@@ -54,7 +85,7 @@ def test_module_colon_factory():
 
 def test_entry_point_of_another_package(isolated, monkeypatch):
     ep = EntryPoint(name="their-encoder", value=TEMPLATE, group=ENTRY_POINT_GROUP)
-    monkeypatch.setattr(registry, "entry_points",
+    monkeypatch.setattr(plugins, "entry_points",
                         lambda group: [ep] if group == ENTRY_POINT_GROUP else [])
     assert "their-encoder" in encoder_names()
     assert get_encoder("their-encoder").info.name == "template-example"
@@ -62,7 +93,7 @@ def test_entry_point_of_another_package(isolated, monkeypatch):
 
 def test_builtin_wins_over_an_entry_point_of_the_same_name(isolated, monkeypatch):
     ep = EntryPoint(name="pixels", value=TEMPLATE, group=ENTRY_POINT_GROUP)
-    monkeypatch.setattr(registry, "entry_points", lambda group: [ep])
+    monkeypatch.setattr(plugins, "entry_points", lambda group: [ep])
     assert get_encoder("pixels").info.name == "pixels"
 
 

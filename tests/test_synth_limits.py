@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from fer_bench.datasets import generated as dataset_mod
+from fer_bench.datasets.adapters import generated as dataset_mod
 from fer_bench.datasets.base import DatasetError
 from fer_bench.datasets.registry import load_dataset
 from fer_bench.synth import generate as generate_mod

@@ -58,7 +58,7 @@ def test_a_preset_not_in_the_cache_renders_only_the_sheet(tmp_path, monkeypatch)
                                   "synth-compound:n=30,size=32"])
 def test_the_sheet_is_the_same_before_and_after_the_preset_is_rendered(tmp_path, monkeypatch,
                                                                        spec):
-    from fer_bench.datasets.generated import preset_options
+    from fer_bench.datasets.adapters.generated import preset_options
     from fer_bench.datasets.preview import preview_grid, preview_preset
     from fer_bench.datasets.registry import split_spec
     from fer_bench.synth.generate import is_generated

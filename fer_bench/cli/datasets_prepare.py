@@ -52,9 +52,9 @@ def prepare_command(name, root, check_images, check_faces, on_error, pairs) -> N
 def info_command(name) -> None:
     """What NAME expects on disk, its label codes, splits and terms of use."""
     from fer_bench.datasets.cards import render_card
-    from fer_bench.datasets.registry import card_for, dataset_entry
+    from fer_bench.datasets.registry import dataset_entry
 
-    click.echo(render_card(dataset_entry(name), card_for(name)))
+    click.echo(render_card(dataset_entry(name)))
 
 
 def register(group: click.Group) -> None:

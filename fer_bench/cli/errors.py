@@ -33,10 +33,9 @@ def suggest(value: str, choices: Iterable[str]) -> str:
 
 
 def _usage_error_types() -> tuple[type, ...]:
-    from fer_bench.datasets.base import DatasetSpecError
-    from fer_bench.encoder_registry import EncoderNotFound
-    from fer_bench.protocols.base import ProtocolSpecError
-    return DatasetSpecError, EncoderNotFound, ProtocolSpecError
+    # Unknown names and bad options of encoders, datasets and protocols alike.
+    from fer_bench.plugins import SpecError
+    return (SpecError,)
 
 
 def _data_error_types() -> tuple[type, ...]:
@@ -161,11 +160,13 @@ def check_device(device: str, option: str = "--device") -> str:
 
 
 def check_encoder_spec(spec: str, option: str = "--encoder") -> None:
-    """The encoder named by ``spec`` exists (nothing is built)."""
-    from fer_bench.encoder_registry import EncoderNotFound, resolve_factory
+    """The encoder named by ``spec`` exists and takes the spec's revision and options
+    (nothing is built)."""
+    from fer_bench.encoder_registry import spec_options
+    from fer_bench.plugins import SpecError
     try:
-        resolve_factory(spec)
-    except EncoderNotFound as e:
+        spec_options(spec)
+    except SpecError as e:
         raise click.BadParameter(str(e), param_hint=option) from None
 
 

@@ -14,15 +14,21 @@ DEFAULT_RESULTS_DIR = "fer-bench-results"   # in the working directory; top-leve
 
 
 def _weights(pairs: tuple[str, ...], encoders: tuple[str, ...]) -> dict[str, str]:
-    """{encoder: path} of ``--weights ENCODER=PATH``: the encoder must be one of the run's,
-    the path must exist."""
+    """{encoder spec: path} of ``--weights ENCODER=PATH``: ENCODER is one of the run's
+    specs, or the name of exactly one of them (``crs-cont`` for ``crs-cont@rev``); the
+    path must exist."""
     from fer_bench.cli.errors import check_weights_path, suggest
 
+    by_name: dict[str, list[str]] = {}
+    for spec in encoders:
+        by_name.setdefault(spec.split(":", 1)[0].split("@", 1)[0], []).append(spec)
     out = {}
     for pair in pairs:
         name, sep, path = pair.partition("=")
         if not sep or not name or not path:
             raise click.BadParameter(f"{pair!r}: expected ENCODER=PATH", param_hint="--weights")
+        if name not in encoders and len(by_name.get(name, ())) == 1:
+            name = by_name[name][0]
         if name not in encoders:
             raise click.BadParameter(f"{name!r} is not an encoder of this run"
                                      f"{suggest(name, encoders)}; --encoder gives "
@@ -106,7 +112,8 @@ metric_option = click.option(
 
 @click.command("run")
 @click.option("--encoder", "encoders", multiple=True, required=True,
-              help="Encoder name or pkg.module:factory (repeatable).")
+              help="Encoder (repeatable): NAME[@REVISION][:key=value,...], e.g. "
+                   "crs-cont@cpu-ferplus-48 or pixels:size=32, or pkg.module:factory.")
 @click.option("--weights", "weights", multiple=True, metavar="ENCODER=PATH",
               help="Weights file for one encoder of the run (repeatable).")
 @click.option("--protocol", "protocols", multiple=True, required=True,

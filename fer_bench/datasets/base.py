@@ -34,6 +34,7 @@ import pandas as pd
 import torch
 
 from fer_bench.datasets.file_digests import file_digests
+from fer_bench.plugins import SpecError
 
 REQUIRED_COLUMNS = ("id", "path", "label", "split", "subject")
 BOX_COLUMNS = ("box_x", "box_y", "box_w", "box_h")
@@ -43,7 +44,7 @@ class DatasetError(ValueError):
     """Bad dataset input: the message names the file and what was expected."""
 
 
-class DatasetSpecError(DatasetError):
+class DatasetSpecError(DatasetError, SpecError):
     """A dataset spec that names no dataset, breaks the spec grammar, or gives an unknown
     option or a bad option value: a mistake on the command line, found before any file
     is read."""

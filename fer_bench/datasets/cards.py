@@ -2,14 +2,14 @@
 
 The registry knows how to load a dataset; the card says what a user must hold on disk,
 how its codes map to canonical names, how splits are made and under what terms the
-data may be used, without touching any file. Adapters register their cards here; look
-one up by any spec with :func:`fer_bench.datasets.registry.card_for`.
+data may be used, without touching any file. Each adapter gives its card when it
+registers (:func:`fer_bench.datasets.entry.register_dataset`); look one up by any spec
+with :func:`fer_bench.datasets.registry.card_for`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from fer_bench.datasets.entry import DatasetEntry
 
 
 @dataclass(frozen=True)
@@ -23,30 +23,16 @@ class DatasetCard:
     notes: str = ""
 
 
-_CARDS: dict[str, DatasetCard] = {}
-
-
-def register_card(name: str, card: DatasetCard) -> DatasetCard:
-    _CARDS[name] = card
-    return card
-
-
-def registered_card(name: str) -> DatasetCard | None:
-    """The card registered under the exact name ``name`` (its adapter imported), or None."""
-    return _CARDS.get(name)
-
-
-def known_options(name: str) -> tuple[str, ...]:
-    """The options the adapter ``name`` documents on its card (``a/b`` entries split), for
-    suggestions; empty when it has no card."""
-    card = _CARDS.get(name)
+def documented_options(card: DatasetCard | None) -> tuple[str, ...]:
+    """The options a card documents (``a/b`` entries split), for suggestions."""
     if card is None:
         return ()
     return tuple(k.strip() for key in card.options for k in key.split("/") if k.strip())
 
 
-def render_card(entry: DatasetEntry, card: DatasetCard | None) -> str:
-    """The text `datasets info` prints for a registry entry and its card."""
+def render_card(entry) -> str:
+    """The text `datasets info` prints for a registry entry (a ``DatasetEntry``)."""
+    card = entry.card
     lines = [f"{entry.name}: {entry.description}"]
     if entry.default_folder:
         lines.append(f"default folder: <data-root>/{entry.default_folder}")

@@ -3,8 +3,10 @@ as Python values from code; these coerce both and reject what is not understood.
 from __future__ import annotations
 
 from fer_bench.datasets.base import DatasetSpecError
-from fer_bench.datasets.cards import known_options
+from fer_bench.datasets.cards import documented_options
+from fer_bench.datasets.entry import DATASETS
 from fer_bench.images.facecrop import haar_spec
+from fer_bench.plugins import FALSE, TRUE
 
 FACE_CROP_CHOICES = ("haar", "none")
 
@@ -13,9 +15,9 @@ def as_bool(value, name: str) -> bool:
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
+    if text in TRUE:        # the same words as every plug-in option (fer_bench.plugins)
         return True
-    if text in ("0", "false", "no", "off"):
+    if text in FALSE:
         return False
     raise DatasetSpecError(f"option {name}={value!r}: expected true or false")
 
@@ -62,7 +64,8 @@ def no_unknown_options(dataset: str, options: dict) -> None:
     """Refuse options the adapter did not take, naming the close ones it documents."""
     if options:
         from fer_bench.suggest import did_you_mean
-        known = known_options(dataset)
+        entry = DATASETS.registered().get(dataset)
+        known = documented_options(entry.card if entry else None)
         hints = "".join(did_you_mean(key, known) for key in sorted(options))
         listed = f"; options: {', '.join(known)}" if known else ""
         raise DatasetSpecError(f"{dataset}: unknown options {sorted(options)}{hints}{listed} "

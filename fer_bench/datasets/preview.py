@@ -82,7 +82,7 @@ def preview_preset(preset: str, out: str | Path, n: int = 32, seed: int = 0, col
     preset's own, as in a spec: n, seed, size, workers), rendering only the faces on the
     sheet when the preset is not in the cache yet (reading them from it when it is)."""
     options = dict(options or {})
-    from fer_bench.datasets.generated import load_generated, preset_options
+    from fer_bench.datasets.adapters.generated import load_generated, preset_options
     from fer_bench.synth.generate import is_generated, render_spec
     from fer_bench.synth.plan import plan_rows, preset_labels
     from fer_bench.synth.preset_config import PRESETS

@@ -3,17 +3,19 @@
 A loader is ``fn(root: Path | None, **options) -> Dataset``. Generated presets need no
 root; real datasets resolve theirs from ``--data-root`` / ``FER_BENCH_DATA`` plus the
 adapter's default folder name. ``folder:/some/path`` is the generic image-folder adapter
-(an adapter without a default folder takes its path in the spec). The spec grammar and
-the names records use are in :mod:`fer_bench.datasets.spec`. Adapters register with
-:func:`~fer_bench.datasets.entry.register_dataset`; every look-up here imports them first.
+(an adapter without a default folder takes its path in the spec). The spec grammar is
+every plug-in's (:mod:`fer_bench.plugins`); the names records use are in
+:mod:`fer_bench.datasets.spec`. Adapters register with
+:func:`~fer_bench.datasets.entry.register_dataset`; the first look-up imports every module
+of ``fer_bench.datasets.adapters`` and sees installed packages' entry points.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 from fer_bench.datasets.base import Dataset, DatasetError, DatasetSpecError
-from fer_bench.datasets.cards import DatasetCard, registered_card
-from fer_bench.datasets.entry import DatasetEntry, register_dataset, registered
+from fer_bench.datasets.cards import DatasetCard
+from fer_bench.datasets.entry import DATASETS, DatasetEntry, register_dataset
 from fer_bench.datasets.spec import DatasetSpec, parse_spec, path_spec_record_name
 from fer_bench.paths import data_root
 
@@ -21,33 +23,21 @@ __all__ = ["DatasetEntry", "card_for", "dataset_entry", "dataset_names", "load_d
            "record_name", "register_dataset", "split_spec"]
 
 
-def _import_adapters() -> dict[str, DatasetEntry]:
-    # Importing the adapter modules runs their @register_dataset decorators.
-    import fer_bench.datasets.adapters  # noqa: F401
-    return dict(registered())
-
-
-def _suggest(value: str, choices) -> str:
-    from fer_bench.suggest import did_you_mean
-    return did_you_mean(value, choices)
-
-
 def dataset_names() -> list[str]:
-    return sorted(_import_adapters())
+    return DATASETS.names()
 
 
 def dataset_entry(name: str) -> DatasetEntry:
-    entries = _import_adapters()
-    base = name.split(":", 1)[0]
-    if base not in entries:
-        raise DatasetSpecError(f"unknown dataset {name!r}{_suggest(base, entries)}; known: "
-                               f"{', '.join(sorted(entries))}")
-    return entries[base]
+    """The entry of the dataset ``name`` (a spec works too)."""
+    base = name.split(":", 1)[0].split("@", 1)[0]
+    if base not in DATASETS:
+        raise DatasetSpecError(str(DATASETS.unknown(base)))
+    return DATASETS.get(base)
 
 
 def card_for(name: str) -> DatasetCard | None:
     """The card of the dataset ``name`` (a spec works too), None when it has none."""
-    return registered_card(dataset_entry(name).name)
+    return dataset_entry(name).card
 
 
 def split_spec(spec: str) -> tuple[DatasetEntry, DatasetSpec]:

@@ -22,10 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fer_bench.datasets.base import DatasetSpecError
+from fer_bench.plugins import SpecError
+from fer_bench.plugins import parse_spec as plugin_spec
 
-_DRIVE = re.compile(r"[A-Za-z]:[\\/]")
-_NEXT_OPTION = re.compile(r",(?=\s*[A-Za-z_]\w*\s*=)")
-_KEY = re.compile(r"[A-Za-z_]\w*")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 GRAMMAR = "NAME, NAME:key=value[,key=value], folder:PATH or folder:PATH:key=value[,...]"
 
@@ -37,37 +36,16 @@ class DatasetSpec:
     options: dict[str, str] = field(default_factory=dict)
 
 
-def parse_options(text: str, spec: str) -> dict[str, str]:
-    options: dict[str, str] = {}
-    for item in _NEXT_OPTION.split(text):
-        key, sep, value = item.partition("=")
-        key = key.strip()
-        if not sep or not _KEY.fullmatch(key):
-            raise DatasetSpecError(f"dataset spec {spec!r}: expected key=value options after the "
-                               f"name, got {item!r} ({GRAMMAR})")
-        if key in options:
-            raise DatasetSpecError(f"dataset spec {spec!r}: option {key} given twice")
-        options[key] = value.strip()
-    return options
-
-
 def parse_spec(spec: str, takes_path: bool) -> DatasetSpec:
     """Split ``spec`` into name, path (when the adapter ``takes_path``) and options."""
-    name, colon, rest = spec.partition(":")
-    path = None
-    if takes_path:
-        drive = 2 if _DRIVE.match(rest) else 0
-        end = rest.find(":", drive)
-        path, rest = (rest, "") if end < 0 else (rest[:end], rest[end + 1:])
-        if not path:
-            raise DatasetSpecError(f"dataset spec {spec!r}: expected {name}:PATH ({GRAMMAR})")
-        if end >= 0 and not rest:
-            raise DatasetSpecError(f"dataset spec {spec!r}: expected key=value options after "
-                               f"{name}:PATH: ({GRAMMAR})")
-    elif colon and not rest:
-        raise DatasetSpecError(f"dataset spec {spec!r}: expected key=value options after "
-                           f"{name}: ({GRAMMAR})")
-    return DatasetSpec(name, path, parse_options(rest, spec) if rest else {})
+    try:
+        parsed = plugin_spec(spec, "dataset", takes_path)
+    except SpecError as e:
+        raise DatasetSpecError(str(e)) from None
+    if parsed.revision is not None:
+        raise DatasetSpecError(f"dataset spec {spec!r}: datasets have no revisions (drop "
+                               f"'@{parsed.revision}'; {GRAMMAR})")
+    return DatasetSpec(parsed.name, parsed.path, parsed.options)
 
 
 def default_path_name(adapter: str, path: str | Path) -> str:

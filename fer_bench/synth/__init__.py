@@ -1,6 +1,6 @@
 """fer-bench's own faces: a FACS-driven 2-D face renderer and the presets planned with it
 (synth-lab, synth-wild, synth-compound). It knows nothing of datasets:
-:mod:`fer_bench.datasets.generated` registers the presets as datasets. ``sample_faces``
+:mod:`fer_bench.datasets.adapters.generated` registers the presets as datasets. ``sample_faces``
 gives in-memory faces (test fixtures, encoder checks)."""
 from __future__ import annotations
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from fer_bench.datasets.assemble import assemble
 from fer_bench.datasets.base import Dataset
-from fer_bench.datasets.cards import DatasetCard, register_card
+from fer_bench.datasets.cards import DatasetCard
 from fer_bench.datasets.entry import register_dataset
-from fer_bench.datasets.folder import class_folder_rows
+from fer_bench.datasets.adapters.folder import class_folder_rows
 from fer_bench.datasets.label_maps import CK48_FOLDERS, CLASSES
 from fer_bench.datasets.options import no_unknown_options
 from fer_bench.datasets.policy import BadData, first_existing
@@ -26,8 +26,6 @@ def subject_token(file_name: str) -> str | None:
     return token if token != file_name else None
 
 
-@register_dataset("ck48", "CK+48: 48x48 crops of CK+, 7 class folders (no neutral), subject "
-                  "folds", default_folder="CK+48")
 def load_ck48(root: Path, on_error: str = "raise", **options) -> Dataset:
     no_unknown_options("ck48", options)
     bad = BadData("ck48", on_error)
@@ -38,9 +36,15 @@ def load_ck48(root: Path, on_error: str = "raise", **options) -> Dataset:
                     image_family="ckplus", official_val=False)
 
 
-register_card("ck48", DatasetCard(
-    layout=LAYOUT, label_codes=CK48_FOLDERS,
-    splits="no official splits: all rows in train; use subject-independent folds",
-    terms="CK+ terms apply (non-commercial research use, Cohn-Kanade database agreement).",
-    options={"on_error": "raise (default) or skip: drop and count bad rows"},
-    notes="Same images as CK+ (image_family ckplus)."))
+register_dataset(
+    "ck48",
+    "CK+48: 48x48 crops of CK+, 7 class folders (no neutral), subject "
+    "folds",
+    default_folder="CK+48",
+    card=DatasetCard(
+        layout=LAYOUT, label_codes=CK48_FOLDERS,
+        splits="no official splits: all rows in train; use subject-independent folds",
+        terms="CK+ terms apply (non-commercial research use, Cohn-Kanade database agreement).",
+        options={"on_error": "raise (default) or skip: drop and count bad rows"},
+        notes="Same images as CK+ (image_family ckplus)."),
+)(load_ck48)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from fer_bench.datasets.assemble import assemble
 from fer_bench.datasets.base import Dataset
-from fer_bench.datasets.cards import DatasetCard, register_card
+from fer_bench.datasets.cards import DatasetCard
 from fer_bench.datasets.entry import register_dataset
 from fer_bench.datasets.label_files import label_lines, map_code
 from fer_bench.datasets.label_maps import CLASSES, EXPW
@@ -31,8 +31,6 @@ def photo_split(image_name: str, test_fraction: float) -> str:
     return "test" if first_byte < test_fraction * 256 else "train"
 
 
-@register_dataset("expw", "ExpW: ~91k web faces with boxes, 7 classes; seeded photo-level "
-                  "train/test split", default_folder="ExpW")
 def load_expw(root: Path, margin="0.1", test_fraction="0.2", on_error: str = "raise",
               **options) -> Dataset:
     no_unknown_options("expw", options)
@@ -67,13 +65,19 @@ def load_expw(root: Path, margin="0.1", test_fraction="0.2", on_error: str = "ra
                     info={"test_fraction": fraction})
 
 
-register_card("expw", DatasetCard(
-    layout=LAYOUT, label_codes=EXPW,
-    splits="no official split: photo-level sha1 split, test_fraction 0.2 (all faces of a photo "
-           "in one split); val is carved from train",
-    face_crop="the listed face box (method box), margin 0.1",
-    terms="ExpW: non-commercial research use (MMLAB, CUHK); photos are from the web, do not "
-          "redistribute.",
-    options={"margin": "box margin (default 0.1)",
-             "test_fraction": "share of photos in test (default 0.2)",
-             "on_error": "raise (default) or skip: drop and count bad rows"}))
+register_dataset(
+    "expw",
+    "ExpW: ~91k web faces with boxes, 7 classes; seeded photo-level "
+    "train/test split",
+    default_folder="ExpW",
+    card=DatasetCard(
+        layout=LAYOUT, label_codes=EXPW,
+        splits="no official split: photo-level sha1 split, test_fraction 0.2 (all faces of a photo "
+               "in one split); val is carved from train",
+        face_crop="the listed face box (method box), margin 0.1",
+        terms="ExpW: non-commercial research use (MMLAB, CUHK); photos are from the web, do not "
+              "redistribute.",
+        options={"margin": "box margin (default 0.1)",
+                 "test_fraction": "share of photos in test (default 0.2)",
+                 "on_error": "raise (default) or skip: drop and count bad rows"}),
+)(load_expw)

@@ -28,10 +28,10 @@ import pandas as pd
 
 from fer_bench.datasets.assemble import assemble
 from fer_bench.datasets.base import Dataset, DatasetError
-from fer_bench.datasets.cards import DatasetCard, register_card
+from fer_bench.datasets.cards import DatasetCard
 from fer_bench.datasets.entry import register_dataset
-from fer_bench.datasets.fer2013 import (CsvPixelDataset, CsvPixels, csv_rows, find_fer2013_csv,
-                                        row_id)
+from fer_bench.datasets.adapters.fer2013 import (CsvPixelDataset, CsvPixels, csv_rows,
+                                                 find_fer2013_csv, row_id)
 from fer_bench.datasets.label_maps import CLASSES, FERPLUS_COLUMNS, FERPLUS_EMOTIONS
 from fer_bench.datasets.options import choice, no_unknown_options
 from fer_bench.datasets.policy import BadData, require_file, require_rows
@@ -136,8 +136,6 @@ def _csv_rows(root: Path, bad: BadData) -> tuple[pd.DataFrame, list[str], Path, 
     return frame[keep].reset_index(drop=True), where, pixels_csv, n_not_face
 
 
-@register_dataset("ferplus", "FERPlus: FER2013 faces with 10 crowd votes each, 8 classes "
-                  "(majority or probability labels)", default_folder="ferplus")
 def load_ferplus(root: Path, mode: str = "majority", form: str = "auto",
                  on_error: str = "raise", **options) -> Dataset:
     no_unknown_options("ferplus", options)
@@ -170,15 +168,22 @@ def load_ferplus(root: Path, mode: str = "majority", form: str = "auto",
     return dataset
 
 
-register_card("ferplus", DatasetCard(
-    layout=LAYOUT, label_codes={c: c for c in FERPLUS_EMOTIONS} | {"unknown": "(dropped)",
-                                                                   "NF": "(dropped: not a face)"},
-    splits="FER2013Train / FER2013Valid / FER2013Test (= Training / PublicTest / PrivateTest) "
-           "-> train / val (official) / test",
-    terms=TERMS,
-    options={"mode": "majority (default, official rule) or probability (soft_* labels)",
-             "form": "auto (default: folders when FER2013Train/ exists), folders or csv",
-             "on_error": "raise (default) or skip: drop and count bad rows"},
-    notes="Published majority counts (train/valid/test): neutral 8,733/1,180/1,083; happiness "
-          "7,284/862/892; surprise 3,136/411/394; sadness 3,022/348/382; anger 2,098/289/269; "
-          "fear 536/60/86; contempt 120/16/15; disgust 116/25/16."))
+register_dataset(
+    "ferplus",
+    "FERPlus: FER2013 faces with 10 crowd votes each, 8 classes "
+    "(majority or probability labels)",
+    default_folder="ferplus",
+    card=DatasetCard(
+        layout=LAYOUT,
+        label_codes={c: c for c in FERPLUS_EMOTIONS} | {"unknown": "(dropped)",
+                                                        "NF": "(dropped: not a face)"},
+        splits="FER2013Train / FER2013Valid / FER2013Test (= Training / PublicTest / PrivateTest) "
+               "-> train / val (official) / test",
+        terms=TERMS,
+        options={"mode": "majority (default, official rule) or probability (soft_* labels)",
+                 "form": "auto (default: folders when FER2013Train/ exists), folders or csv",
+                 "on_error": "raise (default) or skip: drop and count bad rows"},
+        notes="Published majority counts (train/valid/test): neutral 8,733/1,180/1,083; happiness "
+              "7,284/862/892; surprise 3,136/411/394; sadness 3,022/348/382; anger 2,098/289/269; "
+              "fear 536/60/86; contempt 120/16/15; disgust 116/25/16."),
+)(load_ferplus)

@@ -15,9 +15,10 @@ from pathlib import Path
 
 from fer_bench.datasets.assemble import assemble
 from fer_bench.datasets.base import Dataset
-from fer_bench.datasets.cards import DatasetCard, register_card
+from fer_bench.datasets.cards import DatasetCard
 from fer_bench.datasets.entry import register_dataset
-from fer_bench.datasets.folder import canonical_folder_name, class_folder_rows, subject_from
+from fer_bench.datasets.adapters.folder import (canonical_folder_name, class_folder_rows,
+                                                subject_from)
 from fer_bench.datasets.label_maps import CLASSES
 from fer_bench.datasets.options import detector_crop, no_unknown_options, pop_crop_options
 from fer_bench.datasets.policy import BadData, first_existing
@@ -40,8 +41,6 @@ def category(folder: str) -> str:
     return label
 
 
-@register_dataset("cfee", "CFEE: 230 subjects x 22 categories (neutral, 6 basic, 15 compound), "
-                  "subject folds", default_folder="CFEE")
 def load_cfee(root: Path, subject_regex: str = DEFAULT_SUBJECT_REGEX, on_error: str = "raise",
               **options) -> Dataset:
     crop = detector_crop(**pop_crop_options(options))
@@ -55,19 +54,25 @@ def load_cfee(root: Path, subject_regex: str = DEFAULT_SUBJECT_REGEX, on_error: 
                     info={"subject_regex": subject_regex})
 
 
-register_card("cfee", DatasetCard(
-    layout=LAYOUT,
-    label_codes={name: canonical_folder_name(name) for name in (
-        "Neutral", "Happy", "Sad", "Fearful", "Angry", "Surprised", "Disgusted",
-        "HappilySurprised", "HappilyDisgusted", "SadlyFearful", "SadlyAngry", "SadlySurprised",
-        "SadlyDisgusted", "FearfullyAngry", "FearfullySurprised", "FearfullyDisgusted",
-        "AngrilySurprised", "AngrilyDisgusted", "DisgustedlySurprised", "Appalled", "Hatred",
-        "Awed")},
-    splits="no official splits: all rows in train; use subject-independent folds",
-    face_crop="Haar detector, margin 0.2, eye-line alignment, no_face=full-image",
-    terms="CFEE: research use under the terms of its authors (Martinez lab, Ohio State); "
-          "obtained on request, do not redistribute.",
-    options={"subject_regex": f"subject from the file name (default {DEFAULT_SUBJECT_REGEX})",
-             "face_crop": "haar (default) or none", "margin": "0.2", "align": "true",
-             "no_face": "full-image (default), skip or error",
-             "on_error": "raise (default) or skip: drop and count bad rows"}))
+register_dataset(
+    "cfee",
+    "CFEE: 230 subjects x 22 categories (neutral, 6 basic, 15 compound), "
+    "subject folds",
+    default_folder="CFEE",
+    card=DatasetCard(
+        layout=LAYOUT,
+        label_codes={name: canonical_folder_name(name) for name in (
+            "Neutral", "Happy", "Sad", "Fearful", "Angry", "Surprised", "Disgusted",
+            "HappilySurprised", "HappilyDisgusted", "SadlyFearful", "SadlyAngry", "SadlySurprised",
+            "SadlyDisgusted", "FearfullyAngry", "FearfullySurprised", "FearfullyDisgusted",
+            "AngrilySurprised", "AngrilyDisgusted", "DisgustedlySurprised", "Appalled", "Hatred",
+            "Awed")},
+        splits="no official splits: all rows in train; use subject-independent folds",
+        face_crop="Haar detector, margin 0.2, eye-line alignment, no_face=full-image",
+        terms="CFEE: research use under the terms of its authors (Martinez lab, Ohio State); "
+              "obtained on request, do not redistribute.",
+        options={"subject_regex": f"subject from the file name (default {DEFAULT_SUBJECT_REGEX})",
+                 "face_crop": "haar (default) or none", "margin": "0.2", "align": "true",
+                 "no_face": "full-image (default), skip or error",
+                 "on_error": "raise (default) or skip: drop and count bad rows"}),
+)(load_cfee)

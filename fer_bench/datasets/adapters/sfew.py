@@ -11,9 +11,9 @@ from pathlib import Path
 
 from fer_bench.datasets.assemble import assemble
 from fer_bench.datasets.base import Dataset
-from fer_bench.datasets.cards import DatasetCard, register_card
+from fer_bench.datasets.cards import DatasetCard
 from fer_bench.datasets.entry import register_dataset
-from fer_bench.datasets.folder import class_folder_rows
+from fer_bench.datasets.adapters.folder import class_folder_rows
 from fer_bench.datasets.label_maps import CLASSES, SFEW_FOLDERS
 from fer_bench.datasets.options import detector_crop, no_unknown_options, pop_crop_options
 from fer_bench.datasets.policy import BadData, require_dir
@@ -35,8 +35,6 @@ def class_root(split_dir: Path) -> Path:
     return subdirs[0]
 
 
-@register_dataset("sfew", "SFEW 2.0: movie frames, 7 classes; Val is the test split",
-                  default_folder="SFEW")
 def load_sfew(root: Path, on_error: str = "raise", **options) -> Dataset:
     crop = detector_crop(**pop_crop_options(options))
     no_unknown_options("sfew", options)
@@ -52,12 +50,17 @@ def load_sfew(root: Path, on_error: str = "raise", **options) -> Dataset:
                     image_family="sfew", face_crop=crop, official_val=False)
 
 
-register_card("sfew", DatasetCard(
-    layout=LAYOUT, label_codes=SFEW_FOLDERS,
-    splits="Train -> train, Val -> test (Test labels are not public); val is carved from Train",
-    face_crop="Haar detector, margin 0.2, eye-line alignment, no_face=full-image",
-    terms="SFEW: research use under the EmotiW / SFEW licence agreement; frames are from "
-          "copyrighted movies, do not redistribute.",
-    options={"face_crop": "haar (default) or none", "margin": "0.2", "align": "true",
-             "no_face": "full-image (default), skip or error",
-             "on_error": "raise (default) or skip: drop and count bad rows"}))
+register_dataset(
+    "sfew",
+    "SFEW 2.0: movie frames, 7 classes; Val is the test split",
+    default_folder="SFEW",
+    card=DatasetCard(
+        layout=LAYOUT, label_codes=SFEW_FOLDERS,
+        splits="Train -> train, Val -> test (Test labels are not public); val is carved from Train",
+        face_crop="Haar detector, margin 0.2, eye-line alignment, no_face=full-image",
+        terms="SFEW: research use under the EmotiW / SFEW licence agreement; frames are from "
+              "copyrighted movies, do not redistribute.",
+        options={"face_crop": "haar (default) or none", "margin": "0.2", "align": "true",
+                 "no_face": "full-image (default), skip or error",
+                 "on_error": "raise (default) or skip: drop and count bad rows"}),
+)(load_sfew)

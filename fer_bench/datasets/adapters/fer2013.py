@@ -16,7 +16,7 @@ import torch
 
 from fer_bench.datasets.assemble import assemble
 from fer_bench.datasets.base import Dataset, DatasetError
-from fer_bench.datasets.cards import DatasetCard, register_card
+from fer_bench.datasets.cards import DatasetCard
 from fer_bench.datasets.entry import register_dataset
 from fer_bench.datasets.label_files import map_code
 from fer_bench.datasets.label_maps import CLASSES, FER2013
@@ -125,8 +125,6 @@ def _image_folder_form(root: Path, bad: BadData) -> Dataset:
                     image_family="fer2013-images", official_val=True, info={"form": "images"})
 
 
-@register_dataset("fer2013", "FER2013: 48x48 grey, 7 classes, 28,709 train / 3,589 public test "
-                  "(val) / 3,589 private test", default_folder="fer2013")
 def load_fer2013(root: Path, form: str = "auto", on_error: str = "raise", **options) -> Dataset:
     no_unknown_options("fer2013", options)
     bad = BadData("fer2013", on_error)
@@ -160,14 +158,20 @@ def load_fer2013(root: Path, form: str = "auto", on_error: str = "raise", **opti
     return dataset
 
 
-register_card("fer2013", DatasetCard(
-    layout=LAYOUT, label_codes=FER2013,
-    splits="Usage: Training -> train, PublicTest -> val (official), PrivateTest -> test",
-    terms=TERMS,
-    options={"form": "auto (default: fer2013.csv if present, else the FERPlus image folders "
-                     "with fer2013_original_labels.csv), csv or images",
-             "on_error": "raise (default) or skip: drop and count bad rows"},
-    notes="Same images as FERPlus (image_family fer2013-images): pre-training on one flags "
-          "the other. In the images form, the labels were recovered by matching the FERPlus "
-          "images against a FER2013 copy: n_identical > 1 marks near-duplicates whose label "
-          "may belong to a twin (kept as a manifest column)."))
+register_dataset(
+    "fer2013",
+    "FER2013: 48x48 grey, 7 classes, 28,709 train / 3,589 public test "
+    "(val) / 3,589 private test",
+    default_folder="fer2013",
+    card=DatasetCard(
+        layout=LAYOUT, label_codes=FER2013,
+        splits="Usage: Training -> train, PublicTest -> val (official), PrivateTest -> test",
+        terms=TERMS,
+        options={"form": "auto (default: fer2013.csv if present, else the FERPlus image folders "
+                         "with fer2013_original_labels.csv), csv or images",
+                 "on_error": "raise (default) or skip: drop and count bad rows"},
+        notes="Same images as FERPlus (image_family fer2013-images): pre-training on one flags "
+              "the other. In the images form, the labels were recovered by matching the FERPlus "
+              "images against a FER2013 copy: n_identical > 1 marks near-duplicates whose label "
+              "may belong to a twin (kept as a manifest column)."),
+)(load_fer2013)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from fer_bench.datasets.assemble import assemble
 from fer_bench.datasets.base import Dataset
-from fer_bench.datasets.cards import DatasetCard, register_card
+from fer_bench.datasets.cards import DatasetCard
 from fer_bench.datasets.entry import register_dataset
-from fer_bench.datasets.folder import image_files
+from fer_bench.datasets.adapters.folder import image_files
 from fer_bench.datasets.label_maps import CLASSES, OULU_FOLDERS
 from fer_bench.datasets.options import (as_int, choice, detector_crop, no_unknown_options,
                                         pop_crop_options)
@@ -25,8 +25,6 @@ Oulu-CASIA/
   camera VL or NI; lighting Strong, Weak or Dark"""
 
 
-@register_dataset("oulu", "Oulu-CASIA: 80 subjects, 6 classes, last 3 frames of VL/Strong "
-                  "sequences, subject folds", default_folder="Oulu-CASIA")
 def load_oulu(root: Path, camera: str = "VL", lighting: str = "Strong", frames="3",
               on_error: str = "raise", **options) -> Dataset:
     crop = detector_crop(**pop_crop_options(options))
@@ -62,14 +60,20 @@ def load_oulu(root: Path, camera: str = "VL", lighting: str = "Strong", frames="
                     info={"camera": camera, "lighting": lighting, "frames": n_last})
 
 
-register_card("oulu", DatasetCard(
-    layout=LAYOUT, label_codes=OULU_FOLDERS,
-    splits="no official splits: all rows in train; use subject-independent folds (10-fold)",
-    face_crop="Haar detector, margin 0.2, eye-line alignment, no_face=full-image",
-    terms="Oulu-CASIA: research use under the release agreement of the University of Oulu; do "
-          "not redistribute.",
-    options={"camera": "VL (default) or NI", "lighting": "Strong (default), Weak or Dark",
-             "frames": "last N frames of each sequence (default 3)",
-             "face_crop": "haar (default) or none", "margin": "0.2", "align": "true",
-             "no_face": "full-image (default), skip or error",
-             "on_error": "raise (default) or skip: drop and count bad rows"}))
+register_dataset(
+    "oulu",
+    "Oulu-CASIA: 80 subjects, 6 classes, last 3 frames of VL/Strong "
+    "sequences, subject folds",
+    default_folder="Oulu-CASIA",
+    card=DatasetCard(
+        layout=LAYOUT, label_codes=OULU_FOLDERS,
+        splits="no official splits: all rows in train; use subject-independent folds (10-fold)",
+        face_crop="Haar detector, margin 0.2, eye-line alignment, no_face=full-image",
+        terms="Oulu-CASIA: research use under the release agreement of the University of Oulu; do "
+              "not redistribute.",
+        options={"camera": "VL (default) or NI", "lighting": "Strong (default), Weak or Dark",
+                 "frames": "last N frames of each sequence (default 3)",
+                 "face_crop": "haar (default) or none", "margin": "0.2", "align": "true",
+                 "no_face": "full-image (default), skip or error",
+                 "on_error": "raise (default) or skip: drop and count bad rows"}),
+)(load_oulu)

@@ -21,7 +21,7 @@ import pandas as pd
 
 from fer_bench.datasets.assemble import assemble
 from fer_bench.datasets.base import Dataset, DatasetError
-from fer_bench.datasets.cards import DatasetCard, register_card
+from fer_bench.datasets.cards import DatasetCard
 from fer_bench.datasets.entry import register_dataset
 from fer_bench.datasets.label_maps import AFFECTNET, AFFECTNET_DROPPED, CLASSES
 from fer_bench.datasets.options import as_float, choice, no_unknown_options
@@ -124,8 +124,6 @@ def _npy_release(root: Path, classes: tuple, bad: BadData, dropped: Counter):
     return rows, where
 
 
-@register_dataset("affectnet", "AffectNet: in-the-wild, 7 or 8 classes (classes=7|8); "
-                  "validation is the test split", default_folder="AffectNet")
 def load_affectnet(root: Path, classes="8", release: str = "auto", margin=0.0,
                    on_error: str = "raise", **options) -> Dataset:
     no_unknown_options("affectnet", options)
@@ -143,16 +141,22 @@ def load_affectnet(root: Path, classes="8", release: str = "auto", margin=0.0,
                     dropped=dropped, info={"release": release, "classes": len(view)})
 
 
-register_card("affectnet", DatasetCard(
-    layout=LAYOUT, label_codes={**AFFECTNET, **{k: f"(dropped: {v})" for k, v in
-                                                AFFECTNET_DROPPED.items()}},
-    splits="training -> train, validation (500 per class) -> test (the real test set is not "
-           "public); val is carved from train",
-    face_crop="csv release: the listed face box (method box, margin option); npy release: "
-              "the 224x224 crops as they are",
-    terms=TERMS,
-    options={"classes": "8 (default, with contempt) or 7 (drops contempt)",
-             "release": "auto (default), csv or npy", "margin": "box margin (csv release), 0.0",
-             "on_error": "raise (default) or skip: drop and count bad rows"},
-    notes="Heavily imbalanced (happiness ~134k vs contempt ~4k in training): compare mean class "
-          "accuracy; 7- and 8-class scores are different tasks."))
+register_dataset(
+    "affectnet",
+    "AffectNet: in-the-wild, 7 or 8 classes (classes=7|8); "
+    "validation is the test split",
+    default_folder="AffectNet",
+    card=DatasetCard(
+        layout=LAYOUT, label_codes={**AFFECTNET, **{k: f"(dropped: {v})" for k, v in
+                                                    AFFECTNET_DROPPED.items()}},
+        splits="training -> train, validation (500 per class) -> test (the real test set is not "
+               "public); val is carved from train",
+        face_crop="csv release: the listed face box (method box, margin option); npy release: "
+                  "the 224x224 crops as they are",
+        terms=TERMS,
+        options={"classes": "8 (default, with contempt) or 7 (drops contempt)",
+                 "release": "auto (default), csv or npy", "margin": "box margin (csv release), 0.0",
+                 "on_error": "raise (default) or skip: drop and count bad rows"},
+        notes="Heavily imbalanced (happiness ~134k vs contempt ~4k in training): compare mean "
+              "class accuracy; 7- and 8-class scores are different tasks."),
+)(load_affectnet)

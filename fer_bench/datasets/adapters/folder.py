@@ -22,7 +22,7 @@ from pathlib import Path
 
 from fer_bench.datasets.assemble import assemble
 from fer_bench.datasets.base import Dataset, DatasetError, DatasetSpecError
-from fer_bench.datasets.cards import DatasetCard, register_card
+from fer_bench.datasets.cards import DatasetCard
 from fer_bench.datasets.entry import register_dataset
 from fer_bench.datasets.options import detector_crop, no_unknown_options, pop_crop_options
 from fer_bench.datasets.policy import BadData
@@ -102,8 +102,6 @@ def in_canonical_order(labels) -> tuple[str, ...]:
     return tuple(c for c in ALL_EXPRESSIONS if c in present)
 
 
-@register_dataset("folder",
-                  "any image folder <root>/<class>/*.jpg (spec folder:PATH[:key=value,...])")
 def load_folder(root: Path, subject_regex: str | None = None, name: str | None = None,
                 on_error: str = "raise", **options) -> Dataset:
     crop = detector_crop(**{"face_crop": "none", **pop_crop_options(options)})
@@ -134,22 +132,27 @@ def load_folder(root: Path, subject_regex: str | None = None, name: str | None =
                     info={"subject_regex": subject_regex or ""})
 
 
-register_card("folder", DatasetCard(
-    layout=LAYOUT,
-    label_codes={"angry / anger": "anger", "happy / happiness / joy": "happiness",
-                 "sad / sadness": "sadness", "surprised / surprise": "surprise",
-                 "fearful / fear / afraid": "fear", "disgusted / disgust": "disgust",
-                 "neutral / calm": "neutral", "contempt / contemptuous": "contempt",
-                 "happily_surprised, HappilySurprised, ...": "happily surprised (compounds)"},
-    splits="train/ val/ test/ top folders when present (val official), else all rows in train",
-    face_crop="none by default; face_crop=haar for raw photos",
-    terms="yours: fer-bench reads the folder where it lies and copies nothing.",
-    options={"subject_regex": "regex on the file name giving the subject (e.g. ^(S\\d+)_)",
-             "name": "dataset name used in records and the feature store (default "
-                     "folder-<base name>-<8 hex digits of the resolved path>)",
-             "face_crop": "none (default) or haar", "margin/align/no_face": "Haar crop settings",
-             "on_error": "raise (default) or skip: drop and count bad rows"},
-    notes="Spec: folder:PATH or folder:PATH:key=value,... PATH ends at its first ':' after "
-          "a Windows drive (C:\\ or C:/); a folder whose path holds ':' is given through a "
-          "symlink. Options split at each ',' followed by key=, so a value may hold ',' "
-          "and ':' (subject_regex=^(?:S)(\\d{2,3})_)."))
+register_dataset(
+    "folder",
+    "any image folder <root>/<class>/*.jpg (spec folder:PATH[:key=value,...])",
+    card=DatasetCard(
+        layout=LAYOUT,
+        label_codes={"angry / anger": "anger", "happy / happiness / joy": "happiness",
+                     "sad / sadness": "sadness", "surprised / surprise": "surprise",
+                     "fearful / fear / afraid": "fear", "disgusted / disgust": "disgust",
+                     "neutral / calm": "neutral", "contempt / contemptuous": "contempt",
+                     "happily_surprised, HappilySurprised, ...": "happily surprised (compounds)"},
+        splits="train/ val/ test/ top folders when present (val official), else all rows in train",
+        face_crop="none by default; face_crop=haar for raw photos",
+        terms="yours: fer-bench reads the folder where it lies and copies nothing.",
+        options={"subject_regex": "regex on the file name giving the subject (e.g. ^(S\\d+)_)",
+                 "name": "dataset name used in records and the feature store (default "
+                         "folder-<base name>-<8 hex digits of the resolved path>)",
+                 "face_crop": "none (default) or haar",
+                 "margin/align/no_face": "Haar crop settings",
+                 "on_error": "raise (default) or skip: drop and count bad rows"},
+        notes="Spec: folder:PATH or folder:PATH:key=value,... PATH ends at its first ':' after "
+              "a Windows drive (C:\\ or C:/); a folder whose path holds ':' is given through a "
+              "symlink. Options split at each ',' followed by key=, so a value may hold ',' "
+              "and ':' (subject_regex=^(?:S)(\\d{2,3})_)."),
+)(load_folder)

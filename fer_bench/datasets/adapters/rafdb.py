@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fer_bench.datasets.assemble import assemble
 from fer_bench.datasets.base import Dataset, DatasetError
-from fer_bench.datasets.cards import DatasetCard, register_card
+from fer_bench.datasets.cards import DatasetCard
 from fer_bench.datasets.entry import register_dataset
 from fer_bench.datasets.label_files import label_lines, map_code
 from fer_bench.datasets.label_maps import CLASSES, RAFDB_BASIC, RAFDB_COMPOUND
@@ -64,16 +64,12 @@ def _load(root: Path, part: str, name: str, codes: dict, images: str, on_error: 
                     info={"images": images})
 
 
-@register_dataset("rafdb", "RAF-DB basic: 7 classes, in the wild, 12,271 train / 3,068 test",
-                  default_folder="RAF-DB")
 def load_rafdb(root: Path, images: str = "aligned", on_error: str = "raise", **options):
     crop = pop_crop_options(options)
     no_unknown_options("rafdb", options)
     return _load(root, "basic", "rafdb", RAFDB_BASIC, images, on_error, crop)
 
 
-@register_dataset("rafdb-compound", "RAF-DB compound: 11 compound classes, 3,162 train / 792 test",
-                  default_folder="RAF-DB")
 def load_rafdb_compound(root: Path, images: str = "aligned", on_error: str = "raise", **options):
     crop = pop_crop_options(options)
     no_unknown_options("rafdb-compound", options)
@@ -83,13 +79,23 @@ def load_rafdb_compound(root: Path, images: str = "aligned", on_error: str = "ra
 _OPTIONS = {"images": "aligned (default, 100x100 faces) or original (photos, Haar-cropped)",
             "on_error": "raise (default) or skip: drop and count bad rows",
             "face_crop/margin/align/no_face": "crop settings for images=original"}
-register_card("rafdb", DatasetCard(
-    layout=LAYOUT, label_codes=RAFDB_BASIC,
-    splits="train_/test_ name prefix -> train / test; no official val (carved from train)",
-    terms=TERMS, options=_OPTIONS))
-register_card("rafdb-compound", DatasetCard(
-    layout=LAYOUT, label_codes=RAFDB_COMPOUND,
-    splits="train_/test_ name prefix -> train / test; no official val (carved from train)",
-    terms=TERMS, options=_OPTIONS,
-    notes="Compound classes map to coarse groups through their parts "
-          "(fer_bench.vocabulary.coarse_group)."))
+register_dataset(
+    "rafdb",
+    "RAF-DB basic: 7 classes, in the wild, 12,271 train / 3,068 test",
+    default_folder="RAF-DB",
+    card=DatasetCard(
+        layout=LAYOUT, label_codes=RAFDB_BASIC,
+        splits="train_/test_ name prefix -> train / test; no official val (carved from train)",
+        terms=TERMS, options=_OPTIONS),
+)(load_rafdb)
+register_dataset(
+    "rafdb-compound",
+    "RAF-DB compound: 11 compound classes, 3,162 train / 792 test",
+    default_folder="RAF-DB",
+    card=DatasetCard(
+        layout=LAYOUT, label_codes=RAFDB_COMPOUND,
+        splits="train_/test_ name prefix -> train / test; no official val (carved from train)",
+        terms=TERMS, options=_OPTIONS,
+        notes="Compound classes map to coarse groups through their parts "
+              "(fer_bench.vocabulary.coarse_group)."),
+)(load_rafdb_compound)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from fer_bench.datasets.assemble import assemble
 from fer_bench.datasets.base import Dataset
-from fer_bench.datasets.cards import DatasetCard, register_card
+from fer_bench.datasets.cards import DatasetCard
 from fer_bench.datasets.entry import register_dataset
-from fer_bench.datasets.folder import image_files
+from fer_bench.datasets.adapters.folder import image_files
 from fer_bench.datasets.label_files import map_code
 from fer_bench.datasets.label_maps import CLASSES, JAFFE
 from fer_bench.datasets.options import detector_crop, no_unknown_options, pop_crop_options
@@ -27,8 +27,6 @@ NAME = re.compile(r"^(?P<subject>[A-Z]{2})\.(?P<code>[A-Z]{2})(?P<index>\d+)"
                   r"\.(?P<number>\d+)\.tiff?$", re.IGNORECASE)
 
 
-@register_dataset("jaffe", "JAFFE: 213 posed photos, 10 subjects, 7 classes, subject folds",
-                  default_folder="jaffe")
 def load_jaffe(root: Path, on_error: str = "raise", **options) -> Dataset:
     crop = detector_crop(**pop_crop_options(options))
     no_unknown_options("jaffe", options)
@@ -52,12 +50,17 @@ def load_jaffe(root: Path, on_error: str = "raise", **options) -> Dataset:
                     image_family="jaffe", face_crop=crop, official_val=False)
 
 
-register_card("jaffe", DatasetCard(
-    layout=LAYOUT, label_codes=JAFFE,
-    splits="no official splits: all rows in train; use subject-independent folds (10 subjects)",
-    face_crop="Haar detector, margin 0.2, eye-line alignment, no_face=full-image",
-    terms="JAFFE: non-commercial scientific research only, under its own terms of use "
-          "(zenodo.org/record/3451524); do not redistribute.",
-    options={"face_crop": "haar (default) or none", "margin": "0.2", "align": "true",
-             "no_face": "full-image (default), skip or error",
-             "on_error": "raise (default) or skip: drop and count bad rows"}))
+register_dataset(
+    "jaffe",
+    "JAFFE: 213 posed photos, 10 subjects, 7 classes, subject folds",
+    default_folder="jaffe",
+    card=DatasetCard(
+        layout=LAYOUT, label_codes=JAFFE,
+        splits="no official splits: all rows in train; use subject-independent folds (10 subjects)",
+        face_crop="Haar detector, margin 0.2, eye-line alignment, no_face=full-image",
+        terms="JAFFE: non-commercial scientific research only, under its own terms of use "
+              "(zenodo.org/record/3451524); do not redistribute.",
+        options={"face_crop": "haar (default) or none", "margin": "0.2", "align": "true",
+                 "no_face": "full-image (default), skip or error",
+                 "on_error": "raise (default) or skip: drop and count bad rows"}),
+)(load_jaffe)

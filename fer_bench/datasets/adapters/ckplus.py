@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fer_bench.datasets.assemble import assemble
 from fer_bench.datasets.base import Dataset
-from fer_bench.datasets.cards import DatasetCard, register_card
+from fer_bench.datasets.cards import DatasetCard
 from fer_bench.datasets.entry import register_dataset
 from fer_bench.datasets.label_files import map_code
 from fer_bench.datasets.label_maps import CKPLUS, CLASSES
@@ -37,8 +37,6 @@ def read_emotion_file(path: Path, bad: BadData) -> str | None:
     return map_code(text, CKPLUS, f"{path}:1", bad)
 
 
-@register_dataset("ckplus", "CK+: 327 labelled sequences, 123 subjects; last 3 frames = label, "
-                  "first = neutral", default_folder="CK+")
 def load_ckplus(root: Path, neutral="true", frames="3", on_error: str = "raise",
                 **options) -> Dataset:
     crop = detector_crop(**pop_crop_options(options))
@@ -80,14 +78,20 @@ def load_ckplus(root: Path, neutral="true", frames="3", on_error: str = "raise",
                     info={"frames": n_last, "neutral": with_neutral})
 
 
-register_card("ckplus", DatasetCard(
-    layout=LAYOUT, label_codes=CKPLUS,
-    splits="no official splits: all rows in train; use subject-independent folds (10-fold "
-           "by subject)",
-    face_crop="Haar detector, margin 0.2, eye-line alignment, no_face=full-image",
-    terms=TERMS,
-    options={"neutral": "true (default): first frame of each labelled sequence as neutral",
-             "frames": "last N frames take the sequence's label (default 3)",
-             "face_crop": "haar (default) or none", "margin": "0.2", "align": "true",
-             "no_face": "full-image (default), skip or error",
-             "on_error": "raise (default) or skip: drop and count bad rows"}))
+register_dataset(
+    "ckplus",
+    "CK+: 327 labelled sequences, 123 subjects; last 3 frames = label, "
+    "first = neutral",
+    default_folder="CK+",
+    card=DatasetCard(
+        layout=LAYOUT, label_codes=CKPLUS,
+        splits="no official splits: all rows in train; use subject-independent folds (10-fold "
+               "by subject)",
+        face_crop="Haar detector, margin 0.2, eye-line alignment, no_face=full-image",
+        terms=TERMS,
+        options={"neutral": "true (default): first frame of each labelled sequence as neutral",
+                 "frames": "last N frames take the sequence's label (default 3)",
+                 "face_crop": "haar (default) or none", "margin": "0.2", "align": "true",
+                 "no_face": "full-image (default), skip or error",
+                 "on_error": "raise (default) or skip: drop and count bad rows"}),
+)(load_ckplus)
