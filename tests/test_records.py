@@ -120,3 +120,49 @@ def test_schema_version_1_record_loads_with_unknown_data_digests(tmp_path):
     digests = [(d.content_digest, d.labels_digest) for d in record.datasets]
     assert digests == [("unknown", "unknown")]
     assert record.datasets[0].manifest_digest == "d" * 64
+
+
+PREDS = pd.DataFrame({"id": ["001", "002"], "seed": [0, 0],
+                      "y_true": ["neutral", "happiness"], "y_pred": ["neutral", "neutral"]})
+
+
+def test_a_recomputed_record_with_the_same_numbers_leaves_the_files_untouched(tmp_path):
+    import dataclasses
+    import os
+    first = make_record()
+    path = write_record(first, tmp_path, PREDS.copy())
+    pred = predictions_path(path)
+    os.utime(path, (1, 1))
+    os.utime(pred, (1, 1))
+    before = (path.read_bytes(), pred.read_bytes())
+    # the same numbers computed again later, elsewhere, from another weights folder
+    again = dataclasses.replace(make_record(), created="2031-01-01T00:00:00+00:00",
+                                timings={"total_s": 99.0},
+                                environment={"python": "3.99", "device": "cuda"})
+    again.encoder = {**again.encoder, "extra": {"weights": "/elsewhere/weights"}}
+    assert write_record(again, tmp_path, PREDS.copy()) == path
+    assert (path.read_bytes(), pred.read_bytes()) == before
+    assert path.stat().st_mtime == 1 and pred.stat().st_mtime == 1
+
+
+@pytest.mark.parametrize("change", ["metric", "prediction", "encoder"])
+def test_a_record_whose_numbers_moved_is_rewritten(tmp_path, change):
+    import dataclasses
+    path = write_record(make_record(), tmp_path, PREDS.copy())
+    record, preds = make_record(), PREDS.copy()
+    if change == "metric":
+        record = dataclasses.replace(record, metrics={
+            k: dataclasses.replace(v, mean=v.mean + 0.01) for k, v in record.metrics.items()})
+    elif change == "prediction":
+        preds.loc[1, "y_pred"] = "happiness"
+    else:
+        record.encoder = {**record.encoder, "weights_digest": "f" * 64}
+    write_record(record, tmp_path, preds)
+    assert read_record(path) == record
+    pd.testing.assert_frame_equal(read_predictions(path), preds)
+
+
+def test_predictions_bytes_do_not_depend_on_when_they_were_written(tmp_path):
+    a = predictions_path(write_record(make_record(), tmp_path / "a", PREDS.copy()))
+    b = predictions_path(write_record(make_record(), tmp_path / "b", PREDS.copy()))
+    assert a.read_bytes() == b.read_bytes()

@@ -8,9 +8,16 @@ Layout (the revision is part of the path, so records of two revisions never coll
 Both files are written to a temporary file in the same folder and moved into place with
 ``os.replace`` (atomic on POSIX and Windows), predictions first: a crash or a concurrent
 run never leaves a half-written record, and a record on disk implies its predictions are.
+
+A recomputed record whose substance is unchanged (everything but :data:`VOLATILE`: when,
+how long, on what machine, from which local weights folder) and whose predictions are the
+same leaves both files untouched, so regenerating a committed results folder changes only
+the files whose numbers moved. Predictions are gzipped without a timestamp: the same rows
+give the same bytes.
 """
 from __future__ import annotations
 
+import gzip
 import json
 import math
 import os
@@ -87,19 +94,61 @@ def _nan_to_none(value: Any) -> Any:
     return value
 
 
+# Provenance that differs between two computations of the same numbers.
+VOLATILE = ("created", "timings", "environment")
+_VOLATILE_ENCODER_EXTRA = ("weights",)     # the local folder the weights were read from
+
+
+def substance(data: dict) -> dict:
+    """A record's JSON data without its :data:`VOLATILE` provenance."""
+    out = {k: v for k, v in data.items() if k not in VOLATILE}
+    encoder = dict(out.get("encoder") or {})
+    extra = {k: v for k, v in (encoder.get("extra") or {}).items()
+             if k not in _VOLATILE_ENCODER_EXTRA}
+    out["encoder"] = {**encoder, "extra": extra}
+    return out
+
+
 def write_record(record: ResultRecord, results_dir: str | Path,
                  predictions: pd.DataFrame | None = None) -> Path:
     """Write ``record`` (and its per-sample ``predictions``: columns id, seed, y_true,
-    y_pred) under ``results_dir``; return the record's path."""
+    y_pred) under ``results_dir``; return the record's path. Files that already hold the
+    same substance and predictions are left as they are."""
     path = record_path(results_dir, record.key)
+    pred_path = predictions_path(path)
     if predictions is not None:
-        pred_path = predictions_path(path)
-        _atomic_write(pred_path, lambda tmp: predictions.to_csv(tmp, index=False,
-                                                                compression="gzip"))
         record.predictions_file = pred_path.name
-    text = json.dumps(_nan_to_none(record.to_dict()), indent=1, allow_nan=False)
+    data = _nan_to_none(record.to_dict())
+    if _unchanged(path, data, predictions):
+        return path
+    if predictions is not None:
+        # no timestamp and no file name in the gzip header: same rows, same bytes
+        packed = gzip.compress(predictions.to_csv(index=False).encode(), mtime=0)
+        _atomic_write(pred_path, lambda tmp: tmp.write_bytes(packed))
+    text = json.dumps(data, indent=1, allow_nan=False)
     _atomic_write(path, lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
     return path
+
+
+def _unchanged(path: Path, data: dict, predictions: pd.DataFrame | None) -> bool:
+    """``path`` holds a record of the same substance, with the same predictions."""
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    # compare as JSON text would read back (tuples as lists, floats as written)
+    if substance(old) != substance(json.loads(json.dumps(data, allow_nan=False))):
+        return False
+    if predictions is None:
+        return not predictions_path(path).exists()
+    try:
+        previous = read_predictions(path)
+    except (OSError, ValueError, EOFError):
+        return False
+    current = predictions.astype({c: str for c in ("id", "y_true", "y_pred")
+                                  if c in predictions.columns})
+    return (list(previous.columns) == list(current.columns)
+            and previous.reset_index(drop=True).equals(current.reset_index(drop=True)))
 
 
 def read_record(path: str | Path) -> ResultRecord:
