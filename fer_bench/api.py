@@ -2,8 +2,8 @@
 
 Everything here is a thin layer over what the command line uses:
 :func:`fer_bench.runner.run_benchmark` computes and writes the records,
-:mod:`fer_bench.leaderboard` turns records into the long table, so a frame returned here
-holds the same rows and columns as ``leaderboard_long.csv`` (scores as fractions; ``std``
+:mod:`fer_bench.reporting.tables` turns records into the long table, so a frame returned
+here holds the same rows and columns as ``leaderboard_long.csv`` (scores as fractions; ``std``
 NaN where the seeds give one value; flags as booleans; see the README, "Results format").
 """
 from __future__ import annotations
@@ -73,7 +73,7 @@ def load_results(results_dir: str | Path = DEFAULT_RESULTS_DIR, *,
     file is skipped with a warning naming it (``strict``: an error)."""
     import warnings
 
-    from fer_bench.leaderboard import long_table
+    from fer_bench.reporting.tables import long_table
     from fer_bench.records import scan_records
 
     scan = scan_records(results_dir, strict=strict)

@@ -302,12 +302,12 @@ RUN_COLUMNS = ("status", "note", "seconds")
 def entries_frame(entries: Sequence[RunEntry],
                   results_dir: str | Path | None = None) -> pd.DataFrame:
     """What a run did, as numbers: the long leaderboard rows
-    (:data:`fer_bench.leaderboard.LONG_COLUMNS`, one per record x metric; fractions,
+    (:data:`fer_bench.reporting.tables.LONG_COLUMNS`, one per record x metric; fractions,
     NaN std where the seeds give one value, flags as booleans) of every planned record
     that has one, in run order, plus ``status``, ``note`` and ``seconds``. A planned
     record without scores (not applicable, an unreadable file kept) is one row with
     its status and NaN scores. ``record`` is the file path relative to ``results_dir``."""
-    from fer_bench.leaderboard import LONG_COLUMNS, record_rows, typed_long
+    from fer_bench.reporting.tables import LONG_COLUMNS, record_rows, typed_long
 
     rows = []
     for e in entries:
@@ -331,14 +331,14 @@ def _relative(path: Path, root: str | Path | None) -> str:
 def summary_frame(entries: Sequence[RunEntry], metric: str | None = None) -> pd.DataFrame:
     """One row per planned record, for people: the score in percent (the headline
     metric unless ``metric``), its std over seeds ("-" when the seeds give one value),
-    the 95% interval and stamps (:func:`fer_bench.leaderboard.human_cells`), accuracy,
+    the 95% interval and stamps (:func:`fer_bench.reporting.tables.human_cells`), accuracy,
     the test size, seconds and the note."""
     return summary_of(entries_frame(entries), metric)
 
 
 def summary_of(frame: pd.DataFrame, metric: str | None = None) -> pd.DataFrame:
     """:func:`summary_frame` of a frame of :func:`entries_frame` (or long rows)."""
-    from fer_bench.leaderboard import human_cells
+    from fer_bench.reporting.tables import human_cells
 
     rows = []
     for _, group in frame.groupby(["encoder", "revision", "protocol", "target", "record"],

@@ -12,7 +12,7 @@ from protocol_fakes import exploding_pixels
 
 import fer_bench
 from fer_bench.encoder import Encoder
-from fer_bench.leaderboard import LONG_COLUMNS, long_table, write_leaderboard
+from fer_bench.reporting.tables import LONG_COLUMNS, long_table, write_leaderboard
 
 WILD = "synth-wild:n=100,size=32"          # shared with test_run_cli (rendered once)
 FIXTURES = Path(__file__).parent / "fixtures" / "records" / "results"
@@ -62,7 +62,7 @@ def test_evaluate_returns_numbers_and_load_results_the_same_rows(tmp_path):
     pd.testing.assert_frame_equal(
         back.sort_values(key).reset_index(drop=True),
         loaded.sort_values(key).reset_index(drop=True))
-    paths = write_leaderboard(results, tmp_path / "board")
+    paths = write_leaderboard(long_table(results), tmp_path / "board")
     csv = pd.read_csv(paths["long"])
     assert list(csv.columns) == list(loaded.columns) and len(csv) == len(loaded)
 

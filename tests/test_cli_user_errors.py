@@ -222,8 +222,7 @@ def test_report_and_plot_skip_a_truncated_record_too(place, tmp_path):
     for command in ("plot", "report"):
         result = CliRunner().invoke(main, [command, "--results-dir", str(place / "mixed"),
                                            "--out", str(tmp_path / command), "--cache-dir",
-                                           str(tmp_path / "cache")][: 5 if command == "plot"
-                                                                   else 7])
+                                           str(tmp_path / "cache")])
         assert result.exit_code == 0, result.output
         assert "Warning: skipped" in result.output and "synth-lab.json" in result.output
 

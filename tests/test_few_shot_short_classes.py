@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from protocol_fakes import ArrayStore, NeverBuilt, blob_dataset
 
-from fer_bench import leaderboard
-from fer_bench.leaderboard import long_table, markdown_leaderboard
 from fer_bench.protocols.base import get_protocol
 from fer_bench.protocols.context import RunContext
 from fer_bench.records import read_record, write_record
+from fer_bench.reporting import tables
+from fer_bench.reporting.tables import long_table, markdown_leaderboard
 
-SHORT_CLASSES_MARK = getattr(leaderboard, "SHORT_CLASSES_MARK", "‡")
+SHORT_CLASSES_MARK = getattr(tables, "SHORT_CLASSES_MARK", "‡")
 CLASSES = ("neutral", "happiness", "sadness", "surprise")
 
 

@@ -14,7 +14,7 @@ from datasets_fixtures import (make_affectnet_csv, make_ferplus_folders, make_ra
 from protocol_fakes import make_record
 
 from fer_bench.datasets import DatasetError, load_dataset
-from fer_bench.leaderboard import long_table, markdown_leaderboard, write_leaderboard
+from fer_bench.reporting.tables import long_table, markdown_leaderboard, write_leaderboard
 from fer_bench.records import MetricSummary, write_record
 from fer_bench.weights import WeightsError, load_official_crs_checkpoint
 
@@ -35,7 +35,7 @@ def hostile_records(root):
 
 def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(tmp_path):
     hostile_records(tmp_path / "records")
-    paths = write_leaderboard(tmp_path / "records", tmp_path / "out")
+    paths = write_leaderboard(long_table(tmp_path / "records"), tmp_path / "out")
     for name in ("long", "wide"):
         with open(paths[name], newline="", encoding="utf-8") as f:
             cells = [c for row in csv.reader(f) for c in row]
@@ -60,7 +60,7 @@ def test_markdown_escapes_html(tmp_path):
     hostile_records(tmp_path / "records")
     markdown = markdown_leaderboard(long_table(tmp_path / "records"))
     assert "<img" not in markdown and "&lt;img src=x onerror=alert(1)&gt;" in markdown
-    written = write_leaderboard(tmp_path / "records", tmp_path / "out")["markdown"]
+    written = write_leaderboard(long_table(tmp_path / "records"), tmp_path / "out")["markdown"]
     assert "<img" not in written.read_text(encoding="utf-8")
 
 

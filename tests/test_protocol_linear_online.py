@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from fer_bench.leaderboard import TEST_SELECTED_MARK, long_table, wide_table
+from fer_bench.reporting.tables import TEST_SELECTED_MARK, long_table, wide_table
 from fer_bench.protocols.base import get_protocol
 from fer_bench.protocols.context import ProtocolError
 from fer_bench.protocols.linear_online import CropFlipEmbed, LinearOnlineConfig, train_online_linear

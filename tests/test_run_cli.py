@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from datasets_fixtures import make_ferplus_folders, write_image
 
 from fer_bench.cli import main
-from fer_bench.leaderboard import WIDE_FIELDS
+from fer_bench.reporting.tables import WIDE_FIELDS
 from fer_bench.protocols.base import get_protocol
 from fer_bench.records import find_record_files, load_records, read_record
 
@@ -64,7 +64,7 @@ def test_run_then_rerun_then_leaderboard_and_plots(tmp_path):
          for name in ("linear", "knn", "cross-dataset")}
     assert {f"bars_{v['knn']}.png", f"bars_{v['linear']}.png",
             f"cross_{v['cross-dataset']}.png"} <= set(names)
-    # fer_bench.plots_extra: recall heatmap and confusion grid per protocol and dataset
+    # fer_bench.reporting.heatmaps: recall heatmap and confusion grid per protocol and dataset
     assert {f"{kind}_{v[p]}_{ds}.png" for kind in ("recall", "confusion")
             for p in ("linear", "knn") for ds in ("synth-wild_n=100_size=32",
                                                    "synth-lab_n=112_size=32")} <= set(names)

@@ -36,7 +36,7 @@ def frame_json(frame: pd.DataFrame) -> str:
 
 
 def frame_csv(frame: pd.DataFrame) -> str:
-    from fer_bench.leaderboard import spreadsheet_safe_frame
+    from fer_bench.reporting.tables import spreadsheet_safe_frame
 
     return spreadsheet_safe_frame(frame).to_csv(index=False)
 

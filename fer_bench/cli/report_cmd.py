@@ -1,10 +1,9 @@
-"""``fer-bench report``: a thin wrapper over :func:`fer_bench.report.build_report`."""
+"""``fer-bench report``: a thin wrapper over :func:`fer_bench.reporting.report.build_report`."""
 from __future__ import annotations
-
-from pathlib import Path
 
 import click
 
+from fer_bench.cli.features_cmd import cache_dir_option
 from fer_bench.cli.run_cmd import _scan, metric_option, out_option, results_option, strict_option
 
 
@@ -12,19 +11,18 @@ from fer_bench.cli.run_cmd import _scan, metric_option, out_option, results_opti
 @results_option
 @out_option
 @metric_option
-@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Feature cache the embedding maps read (else FER_BENCH_CACHE or "
-                   "~/.cache/fer-bench).")
+@cache_dir_option
 @strict_option
 def report_command(results_dir, out, metric, cache_dir, strict):
     """One static HTML page (and markdown) with the leaderboard, flags and every plot
-    (index.html, index.md, the PNGs and the leaderboard files in --out)."""
-    from fer_bench.paths import cache_dir as resolve_cache
-    from fer_bench.report import build_report
+    (index.html, index.md, the PNGs and the leaderboard files in --out); the embedding
+    maps show the features cached under --cache-dir."""
+    from fer_bench.features.store import FeatureStore
+    from fer_bench.reporting.report import build_report
+    from fer_bench.reporting.results import read_results
 
-    records = _scan(results_dir, strict)
-    files = build_report(results_dir, out, metric, resolve_cache(cache_dir) / "features",
-                         records)
+    results = read_results(results_dir, _scan(results_dir, strict))
+    files = build_report(results, out, metric, FeatureStore.in_cache(cache_dir))
     click.echo(f"wrote {files.html} and {files.markdown} with {len(files.plots)} plot(s)")
 
 

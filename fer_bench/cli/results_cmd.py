@@ -45,7 +45,7 @@ def select(long: pd.DataFrame, encoders=(), protocols=(), datasets=()) -> pd.Dat
 def reading_order(long: pd.DataFrame) -> pd.DataFrame:
     """``long`` sorted by encoder, revision, then protocols in reading order and targets
     in natural order (as the leaderboard's columns), then metric."""
-    from fer_bench.leaderboard import column_order
+    from fer_bench.reporting.tables import column_order
 
     keys = [(e, r, column_order(p, v, t), m) for e, r, p, v, t, m in
             zip(long["encoder"], long["revision"], long["protocol"], long["protocol_version"],
@@ -89,7 +89,7 @@ def show_command(results_dir, encoders, protocols, datasets, metric, fmt, strict
     and csv the rows of leaderboard_long.csv, one per record and metric)."""
     from fer_bench.cli.output import emit
     from fer_bench.cli.run_cmd import _scan
-    from fer_bench.leaderboard import flat_legend, long_table
+    from fer_bench.reporting.tables import flat_legend, long_table
     from fer_bench.runner import summary_of
 
     long = long_table(results_dir, _scan(results_dir, strict))

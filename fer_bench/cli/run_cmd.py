@@ -1,13 +1,15 @@
 """``fer-bench run``, ``fer-bench leaderboard``, ``fer-bench plot`` (thin wrappers over
-:func:`fer_bench.runner.run_benchmark`, :mod:`fer_bench.leaderboard`, :mod:`fer_bench.plots`)."""
+:func:`fer_bench.runner.run_benchmark`, :mod:`fer_bench.reporting.tables` and
+:func:`fer_bench.reporting.figures.write_figures`)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
 
+from fer_bench.cli.features_cmd import cache_dir_option
 from fer_bench.cli.output import format_option
-from fer_bench.figure_style import FORMATS as FIGURE_FORMATS
+from fer_bench.reporting.style import FORMATS as FIGURE_FORMATS
 
 DEFAULT_RESULTS_DIR = "fer-bench-results"   # in the working directory; top-level results/
                                             # holds only committed reference leaderboards
@@ -123,9 +125,7 @@ metric_option = click.option(
               help="Dataset spec (repeatable); default: the generated presets.")
 @click.option("--data-root", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder holding real datasets (else FER_BENCH_DATA).")
-@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Cache folder (features live in <cache-dir>/features); default "
-                   "$FER_BENCH_CACHE, else ~/.cache/fer-bench.")
+@cache_dir_option
 @click.option("--results-dir", type=click.Path(file_okay=False, path_type=Path),
               default=DEFAULT_RESULTS_DIR, show_default=True, help="Where records go.")
 @click.option("--overwrite", type=click.Choice(["never", "missing", "always"]),
@@ -153,8 +153,8 @@ def run_command(encoders, weights, protocols, datasets, data_root, cache_dir, re
     before it computes anything. The summary goes to stdout (--format), progress and
     notes to stderr."""
     from fer_bench.cli.output import emit, note
-    from fer_bench.leaderboard import flat_legend
     from fer_bench.protocols.context import DEFAULT_SEEDS
+    from fer_bench.reporting.tables import flat_legend
     from fer_bench.runner import entries_frame, run_benchmark, summary_of
 
     paths = _preflight(encoders, weights, protocols, datasets, results_dir, cache_dir, device)
@@ -180,10 +180,9 @@ def run_command(encoders, weights, protocols, datasets, data_root, cache_dir, re
 def leaderboard_command(results_dir, out, metric, strict):
     """Fold result records into long/wide CSV and markdown tables (leaderboard_long.csv,
     leaderboard_wide.csv, leaderboard.md in --out)."""
-    from fer_bench.leaderboard import write_leaderboard
+    from fer_bench.reporting.tables import long_table, write_leaderboard
 
-    records = _scan(results_dir, strict)
-    paths = write_leaderboard(results_dir, out, metric, records)
+    paths = write_leaderboard(long_table(results_dir, _scan(results_dir, strict)), out, metric)
     click.echo(paths["markdown"].read_text(encoding="utf-8"))
     click.echo("wrote " + ", ".join(str(p) for p in paths.values()))
 
@@ -195,17 +194,19 @@ def leaderboard_command(results_dir, out, metric, strict):
 @click.option("--format", "fmt", type=click.Choice(FIGURE_FORMATS), default="png",
               show_default=True,
               help="File format: png (as in the report), svg or pdf (vector, for a paper).")
+@cache_dir_option
 @strict_option
-def plot_command(results_dir, out, metric, fmt, strict):
+def plot_command(results_dir, out, metric, fmt, cache_dir, strict):
     """Bar charts with interval whiskers, one cross-dataset figure per pair protocol,
-    per-class recall, confusion matrices, few-shot curves and embedding maps; one colour
-    per encoder in every figure."""
-    from fer_bench.plots import write_plots
-    from fer_bench.plots_extra import write_extra_plots
+    per-class recall, confusion matrices, few-shot curves and embedding maps (of the
+    features cached under --cache-dir); one colour per encoder in every figure."""
+    from fer_bench.features.store import FeatureStore
+    from fer_bench.reporting.figures import write_figures
+    from fer_bench.reporting.results import read_results
 
-    records = _scan(results_dir, strict)
-    written = (write_plots(results_dir, out, metric, records, fmt=fmt)
-               + write_extra_plots(results_dir, out, metric, records=records, fmt=fmt))
+    results = read_results(results_dir, _scan(results_dir, strict))
+    written = write_figures(results, out, metric, fmt=fmt,
+                            store=FeatureStore.in_cache(cache_dir))
     for path in written:
         click.echo(f"wrote {path}")
 

@@ -61,6 +61,12 @@ class FeatureStore:
         self.root = Path(root).expanduser() if root else cache_dir() / "features"
         self.shard_size = shard_size
 
+    @classmethod
+    def in_cache(cls, cache: str | Path | None = None) -> FeatureStore:
+        """The store of a cache folder (``--cache-dir``; default :func:`cache_dir`):
+        ``<cache>/features``."""
+        return cls(cache_dir(cache) / "features")
+
     # -- where things are -------------------------------------------------------------
     def key(self, info: EncoderInfo, dataset: Dataset) -> str:
         return feature_key(info, dataset)
@@ -94,6 +100,17 @@ class FeatureStore:
     def lookup(self, info: EncoderInfo, dataset: Dataset) -> Features | None:
         """The validated entry, or None. Never loads weights, never computes."""
         return self._open(self.key(info, dataset), dataset, warn=True)
+
+    def entry(self, key: str) -> Features | None:
+        """The validated entry stored under ``key`` (e.g. a key a result record names),
+        or None when there is none or it fails validation. Never computes."""
+        path = self.entry_path(key)
+        if not path.is_dir():
+            return None
+        try:
+            return read_entry(path, key=key)
+        except InvalidEntry:
+            return None
 
     def _open(self, key: str, dataset: Dataset, warn: bool) -> Features | None:
         path = self.entry_path(key)

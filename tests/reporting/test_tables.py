@@ -5,7 +5,8 @@ The fixture records under fixtures/records/results were written by the protocols
 in-memory blob datasets (tests/protocol_fakes.py) for two fake encoders (enc-a declares
 synth-wild as pre-training data), plus a test-selected ``linear-online`` record and one
 record in the old schema version 0. After a deliberate change to the table layout,
-regenerate the golden files with ``FER_BENCH_UPDATE_GOLDEN=1 pytest tests/test_leaderboard.py``
+regenerate the golden files with
+``FER_BENCH_UPDATE_GOLDEN=1 pytest tests/reporting/test_tables.py``
 and review the diff.
 """
 from __future__ import annotations
@@ -17,7 +18,8 @@ import pandas as pd
 import pytest
 from protocol_fakes import make_record
 
-from fer_bench.leaderboard import (
+from fer_bench.records import SCHEMA_VERSION, Flags, MetricSummary, read_record, write_record
+from fer_bench.reporting.tables import (
     SMALL_TEST_MARK,
     WIDE_FIELDS,
     long_table,
@@ -27,9 +29,8 @@ from fer_bench.leaderboard import (
     wide_table,
     write_leaderboard,
 )
-from fer_bench.records import SCHEMA_VERSION, Flags, MetricSummary, read_record, write_record
 
-FIXTURES = Path(__file__).parent / "fixtures" / "records"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "records"
 RESULTS = FIXTURES / "results"
 
 
@@ -41,7 +42,7 @@ def check_golden(written: Path, golden: Path) -> None:
 
 
 def test_long_and_wide_csv_match_the_golden_files(tmp_path):
-    paths = write_leaderboard(RESULTS, tmp_path)
+    paths = write_leaderboard(long_table(RESULTS), tmp_path)
     check_golden(paths["long"], FIXTURES / "golden_leaderboard_long.csv")
     check_golden(paths["wide"], FIXTURES / "golden_leaderboard_wide.csv")
 
@@ -143,7 +144,7 @@ def test_an_empty_results_dir_is_an_error(tmp_path):
 
 
 def test_wide_csv_is_numbers_and_booleans(tmp_path):
-    paths = write_leaderboard(RESULTS, tmp_path)
+    paths = write_leaderboard(long_table(RESULTS), tmp_path)
     back = pd.read_csv(paths["wide"], index_col=0)
     expected = wide_numeric_table(long_table(RESULTS))
     assert list(back.columns) == list(expected.columns)
@@ -185,7 +186,7 @@ def test_columns_follow_the_natural_order_of_shots(tmp_path):
     numeric = wide_numeric_table(long)
     assert list(dict.fromkeys(c.rsplit("/", 1)[0] for c in numeric.columns)) == [
         f"few-shot-v3/{t}" for t in shots]
-    paths = write_leaderboard(tmp_path, tmp_path / "board")
+    paths = write_leaderboard(long, tmp_path / "board")
     header = pd.read_csv(paths["wide"], index_col=0, nrows=0).columns
     assert [c.rsplit("/", 1)[0] for c in header[::len(WIDE_FIELDS)]] == [
         f"few-shot-v3/{t}" for t in shots]

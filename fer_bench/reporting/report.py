@@ -1,13 +1,14 @@
 """``fer-bench report``: one static page (``index.html`` and its twin ``index.md``) that
 shows everything a results folder holds.
 
-The page is built only from result records and the leaderboard/plot functions, so it
+The page is built only from one :class:`~fer_bench.reporting.results.ResultsTable` (the
+records, read once, and their long table) through the table and figure functions, so it
 never shows a number the long CSV does not hold:
 - the leaderboard, one wide table per protocol (encoders x targets, headline metric in
   percent with its 95% bootstrap interval), stamps and all;
 - the flags: every record scored on a test-selected epoch (``†``) or on data the encoder
   was pre-trained on (``*``), with the datasets concerned;
-- every plot of :mod:`fer_bench.plots` and :mod:`fer_bench.plots_extra`, written as PNG
+- every figure of :func:`fer_bench.reporting.figures.write_figures`, written as PNG
   files next to the page and referenced by relative paths, so the folder can be copied,
   zipped or served as it is; they are sized for the page's content column, so it shows
   them at their own size. The leaderboard CSVs and markdown are written alongside.
@@ -20,23 +21,28 @@ from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
 from string import Template
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from fer_bench import __version__
-from fer_bench.leaderboard import (
+from fer_bench.records.schema import HEADLINE_METRIC
+from fer_bench.reporting.figures import write_figures
+from fer_bench.reporting.results import ResultsTable
+from fer_bench.reporting.tables import (
     OVERLAP_MARK,
     SHORT_CLASSES_MARK,
     SMALL_TEST_MARK,
     TEST_SELECTED_MARK,
     legend,
-    long_table,
     markdown_table,
     markdown_text,
     protocol_tables,
     write_leaderboard,
 )
-from fer_bench.records.schema import HEADLINE_METRIC
+
+if TYPE_CHECKING:  # pragma: no cover
+    from fer_bench.features.store import FeatureStore
 
 HTML_FILE, MARKDOWN_FILE = "index.html", "index.md"
 
@@ -155,31 +161,26 @@ def _markdown(tables, flags, groups, metric, meta) -> str:
     return "\n".join(lines) + "\n"
 
 
-def build_report(results_dir: str | Path, out: str | Path, metric: str = HEADLINE_METRIC,
-                 store_root: str | Path | None = None, records=None) -> ReportFiles:
-    """Write ``index.html``, ``index.md``, the leaderboard files and every plot under
-    ``out``; ``store_root`` is the feature store the embedding maps read (default
-    ``cache_dir()/features``); ``records``: (path, record) pairs read already (default:
-    every record under ``results_dir``, any unreadable one an error)."""
-    from fer_bench.plots import write_plots
-    from fer_bench.plots_extra import load_record_files, write_extra_plots
-
+def build_report(results: ResultsTable, out: str | Path, metric: str = HEADLINE_METRIC,
+                 store: FeatureStore | None = None) -> ReportFiles:
+    """Write ``index.html``, ``index.md``, the leaderboard files and every figure of
+    ``results`` (:func:`~fer_bench.reporting.results.read_results`: the records, read
+    once) under ``out``; ``store`` is the feature store the embedding maps read
+    (default: the store of the default cache folder)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    records = load_record_files(results_dir) if records is None else list(records)
-    long = long_table(results_dir, records)
-    write_leaderboard(results_dir, out, metric, records)
-    plots = write_plots(results_dir, out, metric, records, fmt="png")
-    plots += write_extra_plots(results_dir, out, metric, store_root, records, fmt="png")
+    long = results.long
+    write_leaderboard(long, out, metric)
+    plots = write_figures(results, out, metric, fmt="png", store=store)
     tables = protocol_tables(long, metric)
     flags = _flags(long)
     groups = _group_plots(plots)
     n_records = long["record"].nunique()
     meta = (f"{n_records} records of {long['encoder'].nunique()} encoder(s), "
-            f"{long['protocol'].nunique()} protocol(s), from {Path(results_dir)}; "
+            f"{long['protocol'].nunique()} protocol(s), from {results.root}; "
             f"generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by fer-bench "
             f"{__version__}.")
-    template = Template(resources.files("fer_bench").joinpath("report_template.html")
+    template = Template(resources.files(__package__).joinpath("report_template.html")
                         .read_text(encoding="utf-8"))
     page = template.substitute(title="fer-bench report", version=html.escape(__version__),
                                body=_html_body(tables, flags, groups, metric, meta))

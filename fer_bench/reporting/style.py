@@ -21,10 +21,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 # matplotlib is imported where it is used, so that the command line can read FORMATS
-# cheaply; fer_bench.plots and fer_bench.plots_extra choose the Agg backend.
+# cheaply; the figure modules (bars, cross_dataset, ...) choose the Agg backend.
 FORMATS = ("png", "svg", "pdf")
 DPI = 120
 MAX_WIDTH_IN = 10.3          # 1,236 px at DPI: fits the report's figure frame (1,246 px)
+MAX_PANEL_COLUMNS = 4        # panels side by side in one figure, at most
 RC = {
     "font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "xtick.labelsize": 8,
     "ytick.labelsize": 8, "legend.fontsize": 8, "figure.titlesize": 11,
@@ -33,6 +34,8 @@ RC = {
 }
 # Metadata that would change the bytes of a file on every run.
 _NO_DATE = {"pdf": {"CreationDate": None}, "svg": {"Date": None}}
+_METRIC_LABELS = {"mean_class_accuracy": "mean class accuracy (%)", "accuracy": "accuracy (%)",
+                  "macro_f1": "macro-F1 (%)"}
 
 
 def styled(draw: Callable) -> Callable:
@@ -104,3 +107,15 @@ def text_inches(text: str, points: float = 8) -> float:
     """Rough width of ``text`` set in ``points`` (DejaVu Sans averages ~0.6 em a
     character), to size label columns before drawing."""
     return 0.6 * points / 72 * len(text)
+
+
+def metric_label(metric: str) -> str:
+    """The axis label of a score ``metric`` in percent."""
+    return _METRIC_LABELS.get(metric, metric)
+
+
+def panel_columns(n_panels: int, panel_in: float, fixed_in: float = 0.0) -> int:
+    """Panels per row: as many ``panel_in`` wide as fit the report width beside
+    ``fixed_in`` inches of labels, at most :data:`MAX_PANEL_COLUMNS`."""
+    fit = int((MAX_WIDTH_IN - fixed_in) // panel_in)
+    return max(1, min(n_panels, MAX_PANEL_COLUMNS, fit))

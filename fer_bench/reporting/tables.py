@@ -1,4 +1,5 @@
-"""Folding result records into leaderboard tables.
+"""Leaderboard tables: result records folded into the long table, the wide CSV and the
+markdown leaderboard.
 
 - long (the source of truth): one row per record x metric, with the interval, seeds,
   flags, class set and sample sizes; scores as fractions;
@@ -216,6 +217,21 @@ def flat_legend(rows: pd.DataFrame) -> list[str]:
     return lines
 
 
+def figure_notes(rows: pd.DataFrame) -> str:
+    """What the stamps in a figure of ``rows`` (long rows) mean, those that appear, on
+    one line."""
+    notes = []
+    if rows["test_selected"].any():
+        notes.append(f"{TEST_SELECTED_MARK} selected on the test split")
+    if rows["pretraining_overlap"].any():
+        notes.append(f"{OVERLAP_MARK} encoder pre-trained on this data")
+    if "short_classes" in rows and rows["short_classes"].any():
+        notes.append(f"{SHORT_CLASSES_MARK} a class short of train rows")
+    if "small_test" in rows and rows["small_test"].any():
+        notes.append(f"{SMALL_TEST_MARK} small test set")
+    return "; ".join(notes)
+
+
 def _cell(row: pd.Series) -> str:
     text = f"{100 * row['mean']:.1f}"
     if pd.notna(row["ci_low"]):
@@ -240,6 +256,11 @@ def column_order(protocol: str, version: int, target: str) -> tuple:
     return (rank.get(protocol, len(rank)), protocol, int(version), target_key(target))
 
 
+def encoder_labels(rows: pd.DataFrame) -> pd.Series:
+    """``encoder@revision`` of each long row: how tables and figures name an encoder."""
+    return rows["encoder"] + "@" + rows["revision"]
+
+
 def _column_names(rows: pd.DataFrame) -> pd.Series:
     return (rows["protocol"] + "-v" + rows["protocol_version"].astype(str) + "/"
             + rows["target"])
@@ -260,8 +281,7 @@ def _metric_rows(long: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 def _cell_keys(rows: pd.DataFrame) -> dict[str, pd.Series]:
     """The row (``encoder@revision``) and column (``protocol-vN/target``) of each cell."""
-    return {"encoder": rows["encoder"] + "@" + rows["revision"],
-            "column": _column_names(rows)}
+    return {"encoder": encoder_labels(rows), "column": _column_names(rows)}
 
 
 def wide_table(long: pd.DataFrame, metric: str = HEADLINE_METRIC) -> pd.DataFrame:
@@ -425,15 +445,12 @@ def spreadsheet_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def write_leaderboard(results_dir: str | Path, out: str | Path,
-                      metric: str = HEADLINE_METRIC,
-                      records: Sequence[tuple[Path, ResultRecord]] | None = None
-                      ) -> dict[str, Path]:
-    """Write the long CSV, wide CSV and markdown under ``out``; return their paths.
-    ``records``: as in :func:`long_table`."""
+def write_leaderboard(long: pd.DataFrame, out: str | Path,
+                      metric: str = HEADLINE_METRIC) -> dict[str, Path]:
+    """Write the long CSV, wide CSV and markdown of ``long`` (:func:`long_table`) under
+    ``out``; return their paths."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    long = long_table(results_dir, records)
     wide = wide_numeric_table(long, metric)
     paths = {"long": out / LONG_FILE, "wide": out / WIDE_FILE, "markdown": out / MARKDOWN_FILE}
     spreadsheet_safe_frame(long.round(_DECIMALS)).to_csv(paths["long"], index=False)

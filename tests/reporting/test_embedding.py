@@ -1,55 +1,26 @@
-"""Extra plots: the frames hold the records' numbers, the embedding map is a PCA of the
-cached test features the record names, and every figure is a real PNG."""
+"""Embedding maps: a PCA of the cached test features the records name, read through the
+feature store; ``fer-bench plot`` and ``fer-bench report`` find them under --cache-dir."""
 from __future__ import annotations
 
-from pathlib import Path
-
-import matplotlib.image as mpimg
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner
+from reporting_support import drawn
 from sklearn.decomposition import PCA
 
+from fer_bench.cli import main
 from fer_bench.features.entry import read_entry
-from fer_bench.plots_extra import (
-    class_view_frame,
-    embedding_frame,
-    embedding_map,
-    few_shot_curves,
-    few_shot_frame,
-    load_record_files,
-)
+from fer_bench.features.store import FeatureStore
 from fer_bench.probes.normalize import l2_normalize
 from fer_bench.records import read_predictions
+from fer_bench.reporting.embedding import embedding_figure, embedding_frame
+from fer_bench.reporting.few_shot import few_shot_frame
+from fer_bench.reporting.results import read_results
+from fer_bench.reporting.style import save
 from fer_bench.runner import run_benchmark
 
-FIXTURES = Path(__file__).parent / "fixtures" / "records" / "results"
 WILD, LAB = "synth-wild:n=100,size=32", "synth-lab:n=112,size=32"
-
-
-def drawn(path: Path) -> bool:
-    """A real drawing, not a blank canvas: many distinct RGBA colours."""
-    image = (mpimg.imread(path) * 255).astype(np.uint8)
-    return len(np.unique(np.ascontiguousarray(image[..., :4]).view(np.uint32))) > 30
-
-
-def test_class_views_skip_pairs_and_test_selected_records():
-    frame = class_view_frame(load_record_files(FIXTURES))
-    assert set(frame["protocol"]) == {"linear-v1", "knn-v1"}   # linear-online is stamped
-    row = frame[(frame["encoder"] == "enc-a@r1") & (frame["protocol"] == "linear-v1")
-                & (frame["target"] == "synth-wild")].iloc[0]
-    assert row["confusion"].shape == (len(row["class_set"]),) * 2
-    assert row["recall"]["neutral"] == pytest.approx(
-        row["confusion"][0, 0] / row["confusion"][0].sum())
-
-
-def test_few_shot_curves_from_a_frame(tmp_path):
-    frame = pd.DataFrame({"encoder": ["a@1"] * 4 + ["b@1"] * 4, "dataset": "d",
-                          "probe": ["knn", "knn", "linear", "linear"] * 2,
-                          "shots": [1, 5] * 4, "mean": np.linspace(0.2, 0.9, 8),
-                          "std": 0.05, "draws": 5, "short": False,
-                          "overlap": [True] * 4 + [False] * 4})
-    assert drawn(few_shot_curves(frame, "t", tmp_path / "curves.png"))
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +33,8 @@ def pixel_records(tmp_path_factory):
 
 
 def test_embedding_is_the_pca_of_the_cached_test_features(pixel_records):
-    records = load_record_files(pixel_records / "records")
-    store = pixel_records / "cache" / "features"
+    records = read_results(pixel_records / "records").records
+    store = FeatureStore.in_cache(pixel_records / "cache")
     frame = embedding_frame(records, "pixels@grey24", store, per_dataset=15, seed=3)
     assert frame["dataset"].value_counts().to_dict() == {WILD: 15, LAB: 15}
     # rebuild: the same rows of the same entries, L2-normalised, PCA'd
@@ -74,7 +45,7 @@ def test_embedding_is_the_pca_of_the_cached_test_features(pixel_records):
                             if r.protocol == "knn" and r.target == spec)
         truth = read_predictions(path).set_index("id")["y_true"]
         for key in record.feature_keys:
-            feats = read_entry(store / key[:2] / key)
+            feats = read_entry(store.entry_path(key))
             ids = np.asarray(feats.ids).astype(str)
             rows = np.flatnonzero(pd.Index(truth.index).get_indexer(ids) >= 0)
             if len(rows):
@@ -88,12 +59,27 @@ def test_embedding_is_the_pca_of_the_cached_test_features(pixel_records):
 
 
 def test_embedding_map_and_few_shot_frame_of_a_real_run(pixel_records, tmp_path):
-    records = load_record_files(pixel_records / "records")
+    records = read_results(pixel_records / "records").records
     shots = few_shot_frame(records)
     assert sorted(shots["shots"].unique()) == [1, 2] and set(shots["draws"]) == {2}
     assert len(shots) == 2 * 2 * 2                       # datasets x probes x shots
     assert not shots["overlap"].any()                     # pixels was never pre-trained
-    points = embedding_frame(records, "pixels@grey24", pixel_records / "cache" / "features")
-    assert drawn(embedding_map(points, "t", tmp_path / "map.png"))
-    nothing = embedding_frame(records, "pixels@grey24", tmp_path / "empty-store")
+    points = embedding_frame(records, "pixels@grey24",
+                             FeatureStore.in_cache(pixel_records / "cache"))
+    assert drawn(save(embedding_figure(points, "t"), tmp_path / "map.png"))
+    nothing = embedding_frame(records, "pixels@grey24", FeatureStore(tmp_path / "empty-store"))
     assert nothing.empty
+
+
+@pytest.mark.parametrize("command", ["plot", "report"])
+def test_plot_and_report_read_the_features_under_cache_dir(pixel_records, tmp_path, command):
+    def run(cache):
+        result = CliRunner().invoke(main, [command, "--results-dir",
+                                           str(pixel_records / "records"), "--out",
+                                           str(tmp_path / cache), "--cache-dir",
+                                           str(pixel_records / cache)])
+        assert result.exit_code == 0, result.output
+        return sorted(p.name for p in (tmp_path / cache).glob("embedding_*"))
+
+    assert run("cache") == ["embedding_pixels@grey24.png"]
+    assert run("elsewhere") == []          # another cache folder holds no features

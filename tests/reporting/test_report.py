@@ -3,29 +3,25 @@ leaderboard of every protocol with intervals and stamps, and the flags."""
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 
-import matplotlib.image as mpimg
-import numpy as np
 import pytest
 from click.testing import CliRunner
 from protocol_fakes import ArrayStore, NeverBuilt, blob_dataset
+from reporting_support import RESULTS as FIXTURES
+from reporting_support import colours
 
+import fer_bench.reporting.tables as tables
 from fer_bench.cli import main
-from fer_bench.leaderboard import long_table
+from fer_bench.features.store import FeatureStore
 from fer_bench.protocols.base import get_protocol
-from fer_bench.report import build_report
+from fer_bench.reporting.report import build_report
+from fer_bench.reporting.results import read_results
+from fer_bench.reporting.tables import long_table
 from fer_bench.runner import run_benchmark
 from fer_bench.vocabulary import BASIC7
-
-FIXTURES = Path(__file__).parent / "fixtures" / "records" / "results"
-
-
-def colours(path: Path) -> int:
-    """Distinct colours of a PNG (RGBA bytes packed into one integer each)."""
-    image = (mpimg.imread(path) * 255).astype(np.uint8)
-    return len(np.unique(np.ascontiguousarray(image[..., :4]).view(np.uint32)))
 
 
 class PageParts(HTMLParser):
@@ -66,7 +62,8 @@ def report(tmp_path_factory):
                   ["few-shot:shots=1/2/4,draws=2,n_boot=50"], ["blobs"], results_dir=results,
                   store=ArrayStore(), load={"blobs": ds}.__getitem__, seeds=(0,),
                   progress=False, device="cpu")
-    files = build_report(results, root / "site", store_root=root / "no-store")
+    files = build_report(read_results(results), root / "site",
+                         store=FeatureStore(root / "no-store"))
     page = PageParts()
     page.feed(files.html.read_text(encoding="utf-8"))
     return files, page, results
@@ -126,3 +123,46 @@ def test_cli_writes_the_page(tmp_path):
     assert (tmp_path / "site" / "index.html").is_file()
     assert (tmp_path / "site" / "leaderboard_long.csv").is_file()
     assert "with 3 plot(s)" in result.output     # bars, recall heatmap, confusion grid
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """Counts of record-file reads (any ``.json`` read through ``Path.read_text``) and
+    of records folded into long-table rows, by path."""
+    counts = {"read": Counter(), "folded": Counter()}
+    read_text, record_rows = Path.read_text, tables.record_rows
+
+    def counting_read(self, *args, **kwargs):
+        if self.suffix == ".json":
+            counts["read"][self.resolve()] += 1
+        return read_text(self, *args, **kwargs)
+
+    def counting_rows(record, relpath):
+        counts["folded"][relpath] += 1
+        return record_rows(record, relpath)
+    monkeypatch.setattr(Path, "read_text", counting_read)
+    monkeypatch.setattr(tables, "record_rows", counting_rows)
+    return counts
+
+
+def test_a_report_build_reads_each_record_once(report, reads, tmp_path):
+    """One read of each record file and one fold into the long table per build, which
+    every table and figure then shares (through the Python API and the command line)."""
+    _, _, results = report
+    files = sorted(p.resolve() for p in results.rglob("*.json"))
+    assert len(files) > 18                       # the fixture records and the few-shot ones
+
+    def record_reads() -> dict[Path, int]:
+        return {p: n for p, n in reads["read"].items() if results.resolve() in p.parents}
+
+    build_report(read_results(results), tmp_path / "api", store=FeatureStore(tmp_path / "s"))
+    assert sorted(record_reads()) == files and set(record_reads().values()) == {1}
+    assert len(reads["folded"]) == len(files) and set(reads["folded"].values()) == {1}
+    for counts in reads.values():
+        counts.clear()
+    result = CliRunner().invoke(main, ["report", "--results-dir", str(results), "--out",
+                                       str(tmp_path / "cli"), "--cache-dir",
+                                       str(tmp_path / "cache")], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert sorted(record_reads()) == files and set(record_reads().values()) == {1}
+    assert len(reads["folded"]) == len(files) and set(reads["folded"].values()) == {1}
