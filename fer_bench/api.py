@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fer_bench.paths import DEFAULT_RESULTS_DIR
+
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
     from fer_bench.encoder import Encoder
 
-DEFAULT_RESULTS_DIR = "fer-bench-results"
 
 
 def _as_list(value: Any) -> list:

@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+# Where `fer-bench run` and the Python API write records unless told otherwise (relative
+# to the working directory; the repository's committed reference lives in results/).
+DEFAULT_RESULTS_DIR = "fer-bench-results"
+
 
 def cache_dir(override: str | Path | None = None) -> Path:
     """``--cache-dir`` > ``FER_BENCH_CACHE`` > ``$XDG_CACHE_HOME/fer-bench`` >

@@ -16,6 +16,12 @@ if TYPE_CHECKING:
     import torch
 
 
+def worker_count(cap: int) -> int:
+    """Default number of worker processes or threads: the machine's cores, at most ``cap``
+    (each caller's cap is where more workers stop paying for themselves)."""
+    return max(1, min(cap, os.cpu_count() or 1))
+
+
 def auto_device() -> str:
     """``"cuda"`` when a CUDA device is present, else ``"cpu"``."""
     import torch

@@ -114,10 +114,6 @@ class Protocol(ABC):
                 sorted(short, key=lambda c: (order.get(c, len(order)), c))))
         return record, predictions
 
-    def run(self, ctx: RunContext, datasets: Sequence[str] | None = None) -> list[ResultRecord]:
-        """Every task's record (in memory; the runner is what writes them)."""
-        return [self.run_task(ctx, t)[0] for t in self.tasks(datasets or self.default_datasets())]
-
 
 PROTOCOLS: Registry[type[Protocol]] = Registry("protocol", "fer_bench.protocols",
                                                "fer_bench.protocols")

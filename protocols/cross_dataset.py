@@ -10,9 +10,10 @@ source's own declared classes, i.e. the ``linear`` (or ``knn``) protocol's numbe
 row of the source x target matrix reads "what is left of in-domain skill elsewhere".
 
 Pairs: every ordered pair of the datasets given (plus the diagonal); by default the
-generated presets, i.e. synth-lab -> synth-wild and synth-wild -> synth-lab. The linear
-probe (default) selects C on the source's validation split only; a fit is reused for
-every target with the same class set.
+generated presets, i.e. synth-lab -> synth-wild and synth-wild -> synth-lab. The probe is
+any registered one (:mod:`fer_bench.probes.registry`); the linear probe (default) selects
+C on the source's validation split only; a fit is reused for every target with the same
+class set.
 """
 from __future__ import annotations
 
@@ -22,21 +23,19 @@ from itertools import product
 
 from fer_bench.probes.knn import DEFAULT_K, DEFAULT_KS, DEFAULT_T
 from fer_bench.probes.linear import DEFAULT_CS
+from fer_bench.probes.registry import probe_class
 from fer_bench.protocols.base import ProbeConfig, Protocol, Task, register_protocol
 from fer_bench.protocols.context import ProtocolError, RunContext, TaskNotApplicable
-from fer_bench.protocols.knn import KnnConfig, knn_evaluation
-from fer_bench.protocols.linear import LinearConfig, linear_evaluation
-from fer_bench.protocols.scoring import Evaluation
 from fer_bench.protocols.data_parts import dataset_parts
+from fer_bench.protocols.evaluation import check_probe, probe_evaluation
+from fer_bench.protocols.scoring import Evaluation
 from fer_bench.records.io import pair_target
 from fer_bench.vocabulary import shared_classes
-
-PROBES = ("linear", "knn")
 
 
 @dataclass(frozen=True)
 class CrossDatasetConfig(ProbeConfig):
-    probe: str = "linear"                    # "linear" or "knn"
+    probe: str = "linear"                    # a registered probe: "linear", "knn", ...
     include_diagonal: bool = True            # the in-domain reference cells
     # linear probe
     Cs: tuple[float, ...] = DEFAULT_CS
@@ -49,8 +48,7 @@ class CrossDatasetConfig(ProbeConfig):
     index_kind: str = "flat"
 
     def __post_init__(self) -> None:
-        if self.probe not in PROBES:
-            raise ProtocolError(f"cross-dataset probe must be one of {PROBES}, got {self.probe!r}")
+        check_probe(self.probe, "cross-dataset probe")
 
 
 def pair_classes(ctx: RunContext, source: str, target: str) -> tuple[str, ...]:
@@ -94,17 +92,12 @@ class CrossDatasetProtocol(Protocol):
         else:
             scored, origin = target_parts.target()
         roles = {source: "eval"} if source == target else {source: "source", target: "target"}
-        if cfg.probe == "linear":
-            # One fit per (source, class set, seed), shared by every target it is scored on.
-            fits = ctx.memo.setdefault((self.name, source, classes, cfg), {})
-            ev = linear_evaluation(ctx, task, roles, fit_parts, scored, LinearConfig(
-                Cs=cfg.Cs, select_metric=cfg.select_metric, val_fraction=cfg.val_fraction),
-                fits)
-        else:
-            ev = knn_evaluation(ctx, task, roles, fit_parts, scored, KnnConfig(
-                k=cfg.k, T=cfg.T, ks=cfg.ks, index_kind=cfg.index_kind))
+        # One fit per (source, class set, seed), shared by every target it is scored on.
+        fits = ctx.memo.setdefault((self.name, source, classes, cfg), {})
+        ev = probe_evaluation(ctx, task, roles, fit_parts, scored, cfg.probe, cfg, fits)
         # rows dropped: in the source's parts the probe used, in the target's scored part
-        used = [fit_parts.train, fit_parts.val if cfg.probe == "linear" else None, scored]
+        tuned = probe_class(cfg.probe).uses_validation
+        used = [fit_parts.train, fit_parts.val if tuned else None, scored]
         ev.dropped = {p.name: p.dropped for p in used if p is not None and p.dropped}
         ev.details.update(source=source, target=target, probe=cfg.probe, test_origin=origin)
         return ev

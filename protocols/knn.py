@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fer_bench.metrics import classification_metrics
-from fer_bench.probes.knn import DEFAULT_K, DEFAULT_KS, DEFAULT_T, clamp_k, knn_probe
+from fer_bench.probes.knn import DEFAULT_K, DEFAULT_KS, DEFAULT_T
 from fer_bench.protocols.base import ProbeConfig, Protocol, Task, register_protocol
-from fer_bench.protocols.context import LabelledSplit, RunContext
-from fer_bench.protocols.scoring import Evaluation, SeedRun
-from fer_bench.protocols.data_parts import DataParts, dataset_parts
-from fer_bench.records.schema import SCORE_METRICS
+from fer_bench.protocols.context import RunContext
+from fer_bench.protocols.data_parts import dataset_parts
+from fer_bench.protocols.evaluation import probe_evaluation
+from fer_bench.protocols.scoring import Evaluation
 
 
 @dataclass(frozen=True)
@@ -29,23 +28,6 @@ class KnnConfig(ProbeConfig):
     classes: tuple[str, ...] | None = None   # None: the dataset's declared classes
 
 
-def knn_run(ctx: RunContext, bank: LabelledSplit, queries: LabelledSplit,
-            config: KnnConfig, seed: int) -> tuple[SeedRun, dict]:
-    """Predictions at the headline k, and every logged k's scores on ``queries``."""
-    n_classes = len(bank.classes)
-    ks = tuple(sorted(set(config.ks) | {config.k}))
-    predictions = knn_probe(bank.X, bank.y, queries.X, n_classes, ks=ks, T=config.T,
-                            index_kind=config.index_kind, device=ctx.device)
-    by_k = {}
-    for k in ks:
-        m = classification_metrics(queries.y, predictions[k], n_classes)
-        by_k[str(k)] = {"k_effective": clamp_k(k, len(bank)),
-                        **{name: m[name] for name in SCORE_METRICS}}
-    run = SeedRun(seed, predictions[config.k],
-                  {"k": config.k, "k_effective": clamp_k(config.k, len(bank)), "T": config.T})
-    return run, by_k
-
-
 @register_protocol
 class KnnProtocol(Protocol):
     name = "knn"
@@ -53,19 +35,9 @@ class KnnProtocol(Protocol):
     Config = KnnConfig
 
     def evaluate(self, ctx: RunContext, task: Task) -> Evaluation:
+        """Bank = the train part (never the validation split), queries = the test part."""
         (spec,) = task.datasets
         classes = tuple(self.config.classes or ctx.dataset(spec).classes)
         parts = dataset_parts(ctx, spec, classes, self.config.holdout_fraction)
-        return knn_evaluation(ctx, task, {spec: "eval"}, parts, parts.test, self.config)
-
-
-def knn_evaluation(ctx: RunContext, task: Task, roles: dict[str, str], parts: DataParts,
-                   scored: LabelledSplit, config: KnnConfig) -> Evaluation:
-    """Bank = ``parts.train`` (never the validation split), queries = ``scored``."""
-    run, by_k = knn_run(ctx, parts.train, scored, config, ctx.seeds[0])
-    return Evaluation(
-        target=task.target, roles=roles, class_set=parts.train.classes, scored=scored,
-        parts=[parts.train, scored], dropped=parts.dropped, runs=[run],
-        sample_sizes={"train": len(parts.train), "test": len(scored)},
-        hyperparameters=run.hyperparameters,
-        details={"test_origin": parts.test_origin, "by_k": by_k})
+        return probe_evaluation(ctx, task, {spec: "eval"}, parts, parts.test, "knn",
+                                self.config)

@@ -12,7 +12,9 @@ Linear probe (default): for each test fold, C is swept on an inner validation pa
 carved *by subject* from the training folds (``val_fraction`` of their subjects, one
 carve per seed, :func:`fer_bench.splits.subject_holdout`), the probe is refit
 on all training folds and predicts the test fold. kNN probe: the bank is the training
-folds; it is deterministic, so it runs once.
+folds; it is deterministic, so it runs once. Any registered probe
+(:mod:`fer_bench.probes.registry`) is fitted the same way: with the inner validation part
+when it tunes on validation data (once per seed), else on all training folds (once).
 
 Datasets that ship a test split (synth-wild, FERPlus, RAF-DB, ...) are reported as not
 applicable (no record): their subject-independent score is ``linear`` or ``knn`` on that
@@ -30,16 +32,18 @@ import numpy as np
 
 from fer_bench.datasets.folds import subject_folds
 from fer_bench.metrics import classification_metrics, summarize_seeds
-from fer_bench.probes.knn import DEFAULT_K, DEFAULT_T, clamp_k, knn_probe
-from fer_bench.probes.linear import DEFAULT_CS, linear_probe
+from fer_bench.probes.knn import DEFAULT_K, DEFAULT_T
+from fer_bench.probes.linear import DEFAULT_CS
+from fer_bench.probes.registry import probe_class
 from fer_bench.protocols.base import Protocol, ScoringConfig, Task, register_protocol
 from fer_bench.protocols.context import LabelledSplit, ProtocolError, RunContext, TaskNotApplicable
-from fer_bench.protocols.scoring import Evaluation, SeedRun
 from fer_bench.protocols.data_parts import held_out_rows
+from fer_bench.protocols.evaluation import (check_probe, new_probe, record_hyperparameters,
+                                            val_fraction)
+from fer_bench.protocols.scoring import Evaluation, SeedRun
 from fer_bench.records.schema import SCORE_METRICS
 from fer_bench.splits import fold_of_rows
 
-PROBES = ("linear", "knn")
 INNER_VAL = "val-subjects"
 
 
@@ -47,7 +51,7 @@ INNER_VAL = "val-subjects"
 class SubjectFoldsConfig(ScoringConfig):
     folds: int = 10
     fold_seed: int = 0
-    probe: str = "linear"
+    probe: str = "linear"              # a registered probe: "linear", "knn", ...
     # linear probe
     Cs: tuple[float, ...] = DEFAULT_CS
     select_metric: str = "mean_class_accuracy"
@@ -59,8 +63,7 @@ class SubjectFoldsConfig(ScoringConfig):
     with_test_split: bool = False            # also fold datasets that ship a test split
 
     def __post_init__(self) -> None:
-        if self.probe not in PROBES:
-            raise ProtocolError(f"subject-folds probe must be one of {PROBES}, got {self.probe!r}")
+        check_probe(self.probe, "subject-folds probe")
         if self.folds < 2:
             raise ProtocolError(f"subject-folds needs at least 2 folds, got {self.folds}")
 
@@ -89,20 +92,24 @@ def inner_validation(train: LabelledSplit, fraction: float,
     return train.take(np.flatnonzero(~held)), train.take(np.flatnonzero(held), INNER_VAL)
 
 
-def _linear_fold(ctx, train: LabelledSplit, test: LabelledSplit, seed: int,
-                 cfg: SubjectFoldsConfig) -> tuple[np.ndarray, dict]:
-    fit, val = inner_validation(train, cfg.val_fraction, seed)
-    result = linear_probe(fit.X, fit.y, val.X, val.y, test.X, len(train.classes), Cs=cfg.Cs,
-                          select_metric=cfg.select_metric, device=ctx.device)
-    return result.test_pred, {"C": result.best_C, "n_train": len(fit), "n_val": len(val),
-                              "C_grid_edge": result.grid_edge}
-
-
-def _knn_fold(ctx, train: LabelledSplit, test: LabelledSplit, seed: int,
-              cfg: SubjectFoldsConfig) -> tuple[np.ndarray, dict]:
-    y_pred = knn_probe(train.X, train.y, test.X, len(train.classes), ks=(cfg.k,), T=cfg.T,
-                       device=ctx.device)[cfg.k]
-    return y_pred, {"k_effective": clamp_k(cfg.k, len(train)), "n_train": len(train)}
+def fit_fold(ctx: RunContext, train: LabelledSplit, test: LabelledSplit, seed: int,
+             cfg: SubjectFoldsConfig) -> tuple[np.ndarray, dict, dict]:
+    """A probe fitted on the training folds (on an inner validation part carved by subject
+    when it tunes on validation data): its predictions for ``test``, the fold's log line
+    and the probe's hyper-parameters."""
+    probe = new_probe(ctx, cfg.probe, cfg)
+    n_classes = len(train.classes)
+    if probe.uses_validation:
+        fit, val = inner_validation(train, val_fraction(probe), seed)
+        probe.fit(fit.X, fit.y, n_classes, X_val=val.X, y_val=val.y, seed=seed)
+        sizes = {"n_train": len(fit), "n_val": len(val)}
+    else:
+        probe.fit(train.X, train.y, n_classes, seed=seed)
+        sizes = {"n_train": len(train)}
+    hyper = probe.hyperparameters()
+    info = {**{name: hyper[name] for name in probe.fit_dependent}, **sizes,
+            **probe.fit_summary()}
+    return probe.predict(test.X), info, hyper
 
 
 @register_protocol
@@ -125,8 +132,9 @@ class SubjectFoldsProtocol(Protocol):
         if len(pool) == 0:
             raise ProtocolError(f"{spec} has no rows in the classes {list(classes)}")
         fold = pool_folds(ctx, spec, pool, cfg.folds, cfg.fold_seed)
-        fit_fold = _linear_fold if cfg.probe == "linear" else _knn_fold
-        seeds = ctx.seeds if cfg.probe == "linear" else ctx.seeds[:1]
+        probe = probe_class(cfg.probe)
+        # a probe that tunes on a carved validation part: once per seed; else once
+        seeds = ctx.seeds if probe.uses_validation else ctx.seeds[:1]
         fold_info = [{"fold": f, "n_test": int((fold == f).sum()),
                       "test_subjects": sorted(set(pool.rows["subject"][fold == f]))}
                      for f in range(cfg.folds)]
@@ -139,18 +147,20 @@ class SubjectFoldsProtocol(Protocol):
                 if len(test_idx) == 0:      # a fold of unlabelled rows only
                     continue
                 train = pool.take(np.flatnonzero(fold != f), "train-folds")
-                y_pred[test_idx], info = fit_fold(ctx, train, pool.take(test_idx), seed, cfg)
+                y_pred[test_idx], info, hyper = fit_fold(ctx, train, pool.take(test_idx), seed,
+                                                         cfg)
                 m = classification_metrics(pool.y[test_idx], y_pred[test_idx], len(classes))
                 per_fold.append({"fold": f, **info, **{k: m[k] for k in SCORE_METRICS}})
-            runs.append(SeedRun(seed, y_pred, {"C": [p["C"] for p in per_fold]}
-                                if cfg.probe == "linear" else {"k": cfg.k, "T": cfg.T},
+            # the settings once, what was chosen on validation data fold by fold
+            fixed = {n: v for n, v in hyper.items() if n not in probe.fit_dependent}
+            runs.append(SeedRun(seed, y_pred,
+                                {**fixed, **{n: [p[n] for p in per_fold] for n in probe.selected}},
                                 {"folds": per_fold}))
         return Evaluation(
             target=task.target, roles={spec: "eval"}, class_set=classes, scored=pool,
             parts=[pool], dropped={p: d for p, d in [(pool.name, pool.dropped)] if d},
             runs=runs, sample_sizes={"test": len(pool)},
-            hyperparameters={"C": [r.hyperparameters["C"] for r in runs]}
-            if cfg.probe == "linear" else runs[0].hyperparameters,
+            hyperparameters=record_hyperparameters(probe, [r.hyperparameters for r in runs]),
             details={"folds": fold_info, "fold_scores": fold_scores(runs),
                      "probe": cfg.probe, "pooling": "predictions of all test folds"})
 

@@ -22,7 +22,8 @@ Per dataset and probe, up to three records (target ``<dataset>@<scope>-<probe>``
 
 Probes: ``linear`` and ``knn`` exactly as the protocols of those names (C chosen on
 validation data only), ``few-shot-linear`` and ``few-shot-knn`` as ``few-shot`` with
-``shots`` rows per class (default 5) over ``draws`` draws. A record that would have
+``shots`` rows per class (default 5) over ``draws`` draws; any other registered probe
+(:mod:`fer_bench.probes.registry`) by its name, or ``few-shot-<name>``. A record that would have
 nothing to score is not written: the runner reports it as not applicable with the reason
 (no seen classes; fewer than two unseen classes; unseen-only identical to unseen
 because every class is unseen).
@@ -38,15 +39,15 @@ from fer_bench.probes.knn import DEFAULT_K, DEFAULT_KS, DEFAULT_T
 from fer_bench.probes.linear import DEFAULT_CS
 from fer_bench.protocols.base import ProbeConfig, Protocol, Task, register_protocol
 from fer_bench.protocols.context import ProtocolError, RunContext, TaskNotApplicable
-from fer_bench.protocols.few_shot import FewShotConfig, few_shot_evaluation
-from fer_bench.protocols.knn import KnnConfig, knn_evaluation
-from fer_bench.protocols.linear import LinearConfig, linear_evaluation
-from fer_bench.protocols.scoring import Evaluation
 from fer_bench.protocols.data_parts import dataset_parts
+from fer_bench.protocols.evaluation import (check_probe, few_shot_evaluation, few_shot_probe,
+                                            probe_evaluation)
+from fer_bench.protocols.scoring import Evaluation
 from fer_bench.splits import ClassGroups, unseen_and_seen
 
 PROBES = ("linear", "knn", "few-shot-linear", "few-shot-knn")
 SCOPES = ("unseen", "seen", "unseen-only")
+FEW_SHOT = "few-shot-"   # probe prefix: the few-shot protocol's probe of that name
 
 
 @dataclass(frozen=True)
@@ -69,11 +70,16 @@ class UnseenExpressionConfig(ProbeConfig):
     C: float = 1.0
 
     def __post_init__(self) -> None:
-        for name, value, known in (("probes", self.probes, PROBES),
-                                   ("scopes", self.scopes, SCOPES)):
-            if not value or set(value) - set(known):
-                raise ProtocolError(f"unseen-expression {name} must be among {known}, "
-                                    f"got {value}")
+        if not self.scopes or set(self.scopes) - set(SCOPES):
+            raise ProtocolError(f"unseen-expression scopes must be among {SCOPES}, "
+                                f"got {self.scopes}")
+        if not self.probes:
+            raise ProtocolError(f"unseen-expression probes must be among {PROBES} (any "
+                                f"registered probe, {FEW_SHOT}<probe> its few-shot variant)")
+        for probe in self.probes:
+            name = (few_shot_probe(probe.removeprefix(FEW_SHOT)) if probe.startswith(FEW_SHOT)
+                    else probe)
+            check_probe(name, f"unseen-expression probes ({probe!r})")
 
 
 @dataclass(frozen=True)
@@ -150,18 +156,12 @@ class UnseenExpressionProtocol(Protocol):
     def _probe(self, ctx, task, parts, scored, fit_classes) -> Evaluation:
         cfg, spec = self.config, task.datasets[0]
         roles = {spec: "eval"}
-        if task.probe == "linear":
-            # one fit per class set and seed, shared by the unseen and seen records
-            fits = ctx.memo.setdefault((self.name, spec, fit_classes, cfg), {})
-            return linear_evaluation(ctx, task, roles, parts, scored, LinearConfig(
-                Cs=cfg.Cs, select_metric=cfg.select_metric, val_fraction=cfg.val_fraction),
-                fits)
-        if task.probe == "knn":
-            return knn_evaluation(ctx, task, roles, parts, scored, KnnConfig(
-                k=cfg.k, T=cfg.T, ks=cfg.ks, index_kind=cfg.index_kind))
-        inner = task.probe.removeprefix("few-shot-")
-        return few_shot_evaluation(ctx, task, roles, parts.train, scored, cfg.shots, inner,
-                                   FewShotConfig(shots=(cfg.shots,), draws=cfg.draws,
-                                                 draw_seed=cfg.draw_seed, probes=(inner,),
-                                                 C=cfg.C, k=cfg.k, T=cfg.T),
-                                   parts.dropped)
+        if task.probe.startswith(FEW_SHOT):
+            # as few-shot with shots=(cfg.shots,): its fixed C (no support CV), k and T
+            return few_shot_evaluation(ctx, task, roles, parts.train, scored, cfg.shots,
+                                       task.probe.removeprefix(FEW_SHOT), cfg.draws,
+                                       cfg.draw_seed, {"C": cfg.C, "k": cfg.k, "T": cfg.T},
+                                       parts.dropped)
+        # one fit per class set and seed, shared by the unseen and seen records
+        fits = ctx.memo.setdefault((self.name, spec, fit_classes, cfg, task.probe), {})
+        return probe_evaluation(ctx, task, roles, parts, scored, task.probe, cfg, fits)

@@ -38,9 +38,9 @@ from fer_bench.pretrain.distributed import DistContext
 from fer_bench.pretrain.losses import Objective
 from fer_bench.pretrain.model import build_model
 from fer_bench.pretrain.pipeline import DeviceBatches
-from fer_bench.pretrain.reference_loop import reference_loader, stack_views
 from fer_bench.pretrain.step import TrainStep, make_optimizer
 from fer_bench.runtime import resolve_device
+from reference_loop import reference_loader, stack_views  # scripts/, beside this file
 
 
 def synthetic_data(n: int, size: int) -> PretrainData:

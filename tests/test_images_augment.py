@@ -3,6 +3,8 @@ torchvision's per-image functions, shapes and determinism."""
 from __future__ import annotations
 
 import math
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -139,7 +141,8 @@ def test_reference_loop_views_look_like_the_fast_views():
     agree within sampling noise (about 0.02 here; turning ColorJitter off moves the means
     by 0.07)."""
     from fer_bench.pretrain.data import Source, merge_sources
-    from fer_bench.pretrain.reference_loop import PilImages, official_transform, reference_loader
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    from reference_loop import PilImages, official_transform, reference_loader
     from fer_bench.synth import sample_faces
 
     torch.manual_seed(0)                       # torchvision's transforms draw from it

@@ -6,7 +6,7 @@ import pytest
 from protocol_fakes import ArrayStore, NeverBuilt, blob_dataset
 
 import fer_bench.protocols.cross_dataset as cross
-import fer_bench.protocols.linear as linear_protocol
+import fer_bench.protocols.evaluation as evaluation
 from fer_bench.probes.linear import linear_probe
 from fer_bench.probes.normalize import l2_normalize
 from fer_bench.protocols.base import get_protocol
@@ -89,13 +89,13 @@ def test_a_pair_sharing_fewer_than_two_classes_is_not_applicable(ctx):
 
 def test_one_fit_per_source_and_class_set_is_shared_by_its_targets(ctx, monkeypatch):
     fits = []
-    real = linear_protocol.fit_linear
+    real = evaluation.fit_probe
 
-    def counting(ctx_, fit, X, n, cfg):
-        fits.append((fit.train.dataset, len(fit.train)))
-        return real(ctx_, fit, X, n, cfg)
+    def counting(ctx_, name, options, parts, seed):
+        fits.append((parts.spec, parts.classes, seed))
+        return real(ctx_, name, options, parts, seed)
 
-    monkeypatch.setattr(linear_protocol, "fit_linear", counting)
+    monkeypatch.setattr(evaluation, "fit_probe", counting)
     protocol = get_protocol("cross-dataset", Cs=CS)
     results = {t.target: protocol.run_task(ctx, t) for t in protocol.tasks(["seven", "eight"])}
     # seven's own classes == the shared set, so the diagonal and seven->eight share a fit;

@@ -8,11 +8,10 @@ from protocol_fakes import ArrayStore, NeverBuilt, blob_dataset
 
 from fer_bench.metrics import classification_metrics
 from fer_bench.probes.knn import knn_probe
-from fer_bench.probes.linear import fit_logistic, select_C
+from fer_bench.probes.linear import fit_logistic, select_C, support_cv_C
 from fer_bench.probes.normalize import l2_normalize
 from fer_bench.protocols.base import get_protocol, protocol_from_spec
 from fer_bench.protocols.context import ProtocolError, RunContext
-from fer_bench.protocols.few_shot import support_cv_C
 from fer_bench.protocols.data_parts import dataset_parts
 from fer_bench.splits import few_shot_support
 

@@ -70,18 +70,22 @@ def test_a_failed_write_leaves_the_previous_record_and_no_temporary_files(tmp_pa
     assert find_record_files(tmp_path) == [path]
 
 
-def test_schema_version_0_record_is_migrated_on_load():
+def test_a_pre_release_schema_0_record_is_refused_naming_the_file(tmp_path):
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps({"schema_version": 0, "encoder": "pixels"}))
+    with pytest.raises(RecordSchemaError, match=r"old.json: unknown schema_version 0"):
+        read_record(path)
+
+
+def test_the_v1_fixture_record_loads_as_the_current_schema():
     record = read_record(FIXTURES / "results" / "pixels" / "grey24" / "linear-v1"
                          / "synth-wild.json")
     assert record.schema_version == SCHEMA_VERSION
     assert record.key == RecordKey("pixels", "grey24", "linear", 1, "synth-wild")
-    assert record.class_set == ["neutral", "happiness", "sadness"]
-    assert record.headline_metric == "mean_class_accuracy"
     assert record.headline == MetricSummary(0.5, 0.02, (0.48, 0.52), (0.44, 0.56))
     assert record.per_class_recall == {"neutral": 0.6, "happiness": 0.7, "sadness": 0.2}
     assert record.flags == Flags(test_selected=False, pretraining_overlap=())
-    assert [s["seed"] for s in record.per_seed] == [0, 1]
-    assert record.per_seed[1]["metrics"]["accuracy"] == 0.61
+    assert all(d.content_digest == "unknown" for d in record.datasets)
 
 
 def test_records_newer_than_this_fer_bench_are_refused(tmp_path):

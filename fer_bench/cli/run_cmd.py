@@ -9,9 +9,10 @@ import click
 
 from fer_bench.cli.features_cmd import cache_dir_option
 from fer_bench.cli.output import format_option
+from fer_bench.metrics import METRICS
+from fer_bench.paths import DEFAULT_RESULTS_DIR
 from fer_bench.reporting.style import FORMATS as FIGURE_FORMATS
 
-DEFAULT_RESULTS_DIR = "fer-bench-results"   # in the working directory; top-level results/
                                             # holds only committed reference leaderboards
 
 
@@ -108,7 +109,7 @@ out_option = click.option(
     callback=_out_dir, help="Output folder.")
 metric_option = click.option(
     "--metric", default="mean_class_accuracy", show_default=True,
-    type=click.Choice(["mean_class_accuracy", "accuracy", "macro_f1"]),
+    type=click.Choice(METRICS),
     help="Metric of the tables and plots.")
 
 

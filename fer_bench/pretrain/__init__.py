@@ -5,6 +5,6 @@ Data flow: ``data`` (any mix of datasets or packs, decoded once into one uint8 t
 -> ``pipeline`` (on-device sampling and the batched ``augment``ation) -> ``step``
 (``model`` forward, ``losses``, SGD) driven by ``trainer`` (schedule, time budget,
 ``checkpoint``/resume, ``run_log``, ``distributed`` DDP) -> ``export`` (the trunk as a
-``crs-cont`` encoder). ``reference_loop`` is the official-style PIL/DataLoader input
-pipeline that ``scripts/bench_pretrain.py`` measures the fast one against.
+``crs-cont`` encoder). The official-style PIL/DataLoader input pipeline that the fast one
+is measured against lives with its benchmark, in ``scripts/reference_loop.py``.
 """

@@ -17,7 +17,6 @@ one (N, C, S, S) uint8 tensor, C = 1 when every source is grey, which can live o
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from fer_bench.runtime import worker_count
 from fer_bench.datasets.base import Dataset, DatasetError
 from fer_bench.pretrain.packed import read_packed
 from fer_bench.vocabulary import ALL_EXPRESSIONS, COARSE, canonical, coarse_id
@@ -189,7 +189,7 @@ def decode_dataset(ds: Dataset, size: int, workers: int | None = None) -> torch.
             raise DatasetError(f"{ds.name}: cannot read image of row {row} "
                                f"({ds.manifest.at[row, 'path']}): {e}") from e
 
-    workers = workers or min(8, os.cpu_count() or 1)
+    workers = workers or worker_count(8)
     if len(ds) == 0:
         raise DatasetError(f"{ds.name}: no labelled images to pre-train on")
     with ThreadPoolExecutor(workers) as pool:  # decoders release the GIL

@@ -10,15 +10,20 @@ Search is exact by default (FAISS ``IndexFlatIP``, the headline number); IVF and
 indexes are offered for banks of millions, where exact search becomes the bottleneck.
 Queries are processed in blocks whose size comes from a memory budget, never from a fixed
 number of blocks, so a 5-image fold and a 300k-image test set both work.
+
+As a probe object (:mod:`fer_bench.probes.base`): :class:`KnnProbe` (``knn``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import faiss
 import numpy as np
 
+from fer_bench.probes.base import Probe, register_probe
 from fer_bench.probes.ivf import BatchedIVF, default_nlist
 from fer_bench.probes.normalize import l2_normalize
 
@@ -245,3 +250,61 @@ def _check_bank_labels(bank_y, n_classes: int) -> np.ndarray:
             f"bank labels must lie in [0, {n_classes}), got min {bank_y.min()} max {bank_y.max()}"
         )
     return bank_y.astype(np.int64)
+
+
+@register_probe
+@dataclass
+class KnnProbe(Probe):
+    """``knn``: :func:`knn_probe` as a probe object. Fitting keeps the training rows as
+    the bank (no validation, nothing tuned, no seed: deterministic); predictions are at the
+    headline ``k``, and every k of ``ks`` is logged beside it (:meth:`variant_predictions`,
+    one search serves them all)."""
+
+    name = "knn"
+    fit_dependent = ("k_effective",)
+    variants_key = "by_k"
+
+    k: int = DEFAULT_K
+    T: float = DEFAULT_T
+    ks: tuple[int, ...] = ()                 # other k logged (never chosen among)
+    index_kind: str = "flat"
+    device: Any = None
+    bank: tuple | None = field(default=None, init=False, repr=False)   # (X, y, n_classes)
+    _last: tuple | None = field(default=None, init=False, repr=False)  # (queries, by k)
+
+    @property
+    def all_ks(self) -> tuple[int, ...]:
+        return tuple(sorted(set(self.ks) | {self.k}))
+
+    def fit(self, X, y, n_classes, *, X_val=None, y_val=None, seed=0) -> KnnProbe:
+        clamp_k(self.k, len(X))
+        self.bank, self._last = (X, np.asarray(y), int(n_classes)), None
+        return self
+
+    def _by_k(self, X) -> dict[int, np.ndarray]:
+        """Predictions at every k of :attr:`all_ks` (the last queries' are kept)."""
+        bank_X, bank_y, n_classes = self._require_fitted("bank")
+        if self._last is None or self._last[0] is not X:
+            predictions = knn_probe(bank_X, bank_y, X, n_classes, ks=self.all_ks, T=self.T,
+                                    index_kind=self.index_kind, device=self.device)
+            self._last = (X, predictions)
+        return self._last[1]
+
+    def predict(self, X) -> np.ndarray:
+        return self._by_k(X)[self.k]
+
+    def scores(self, X) -> np.ndarray:
+        """Weighted votes (N, n_classes) of the headline k nearest bank rows."""
+        bank_X, bank_y, n_classes = self._require_fitted("bank")
+        sims, idx = knn_search(bank_X, X, self.k, index_kind=self.index_kind,
+                               device=self.device)
+        return weighted_knn_scores(sims, idx, bank_y, n_classes, self.T)
+
+    def hyperparameters(self) -> dict:
+        bank_X = self._require_fitted("bank")[0]
+        return {"k": self.k, "k_effective": clamp_k(self.k, len(bank_X)), "T": self.T}
+
+    def variant_predictions(self, X) -> dict[str, tuple[np.ndarray, dict]]:
+        n_bank = len(self._require_fitted("bank")[0])
+        return {str(k): (predictions, {"k_effective": clamp_k(k, n_bank)})
+                for k, predictions in self._by_k(X).items()}

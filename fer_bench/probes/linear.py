@@ -29,6 +29,10 @@ regularisation) whose validation score is within ``select_tolerance`` (0.005, ha
 point) of the best score, and flags a choice at either end of the grid (``grid_edge``):
 there the best C may lie outside the grid. The sweep stops climbing once two decades of C
 have all scored below that band (``sweep_patience``).
+
+As probe objects (:mod:`fer_bench.probes.base`): :class:`LinearProbe` (``linear``, the C
+sweep of :func:`linear_probe`) and :class:`SupportLinearProbe` (``support-linear``: no
+validation split, a fixed C or C cross-validated on the training rows; few-shot's linear).
 """
 
 from __future__ import annotations
@@ -36,13 +40,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
 
 from fer_bench.metrics import METRICS, classification_metrics
+from fer_bench.probes.base import DEFAULT_VAL_FRACTION, Probe, register_probe
 from fer_bench.probes.logistic_solver import LogisticSolver, augmented_gram
 from fer_bench.probes.normalize import l2_normalize
+from fer_bench.splits import stratified_val_split
 
 # 19 half-decade steps from 1e-3 to 1e6. Features are L2-normalised, so the scale of C
 # depends only on the number of samples n (the per-sample penalty is ||W||^2 / (2 C n)):
@@ -233,8 +240,8 @@ class LinearProbeResult:
     val_curve: dict[float, float]  # C -> validation score (select_metric)
     select_metric: str
     model: LogisticModel  # refit on train + val at best_C
-    test_proba: np.ndarray  # (N_test, K)
-    test_pred: np.ndarray  # (N_test,)
+    test_proba: np.ndarray | None  # (N_test, K); None when no test rows were given
+    test_pred: np.ndarray | None  # (N_test,)
     path: list[dict] = field(default_factory=list)  # per fit: C, n_iter, objective, grad_max, ...
     select_tolerance: float = DEFAULT_SELECT_TOLERANCE
     grid_edge: str | None = None  # "smallest" / "largest" when best_C is an end of a grid of >= 2
@@ -281,7 +288,7 @@ def linear_probe(
     y_train: np.ndarray,
     X_val: np.ndarray,
     y_val: np.ndarray,
-    X_test: np.ndarray,
+    X_test: np.ndarray | None,
     n_classes: int,
     *,
     Cs: Sequence[float] = DEFAULT_CS,
@@ -292,7 +299,8 @@ def linear_probe(
     tol: float = DEFAULT_TOL,
     max_iter: int = 1000,
 ) -> LinearProbeResult:
-    """Sweep C on the validation split, refit on train + val at the chosen C, predict test.
+    """Sweep C on the validation split, refit on train + val at the chosen C, predict test
+    (``X_test`` None: no test predictions; :class:`LinearProbe` predicts later).
 
     Features are L2-normalised first. C is swept from small to large, each fit warm-started
     from the previous one, until the largest C or until ``sweep_patience`` consecutive Cs
@@ -310,7 +318,7 @@ def linear_probe(
         raise ValueError("Cs must hold at least one value")
     train = l2_normalize(X_train)
     val = l2_normalize(X_val)
-    test = l2_normalize(X_test)
+    test = None if X_test is None else l2_normalize(X_test)
     y_train = _labels(y_train, n_classes, len(train))
     y_val = _labels(y_val, n_classes, len(val))
     dtype = torch.float32
@@ -354,8 +362,8 @@ def linear_probe(
         val_curve=val_curve,
         select_metric=select_metric,
         model=final,
-        test_proba=final.predict_proba(test),
-        test_pred=final.predict(test),
+        test_proba=None if test is None else final.predict_proba(test),
+        test_pred=None if test is None else final.predict(test),
         path=path,
         select_tolerance=select_tolerance,
         grid_edge=grid_edge(best_C, Cs),
@@ -387,3 +395,126 @@ def _path_entry(stage: str, model: LogisticModel, seconds: float) -> dict:
         "stop": model.stop,
         "seconds": round(seconds, 4),
     }
+
+
+def support_cv_C(X: np.ndarray, y: np.ndarray, n_classes: int, Cs: Sequence[float],
+                 folds: int, seed: int, device=None) -> tuple[float, dict[float, float]]:
+    """C by mean-class-accuracy over stratified folds of the training rows themselves
+    (a few-shot support has no validation split), with the probe's tie rule (the smallest
+    C within 0.005 of the best, :func:`select_C`); ``X`` already L2-normalised."""
+    from sklearn.model_selection import StratifiedKFold
+
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    scores = {float(C): [] for C in Cs}
+    for train, val in splitter.split(X, y):
+        for C, fold_scores in scores.items():
+            model = fit_logistic(X[train], y[train], n_classes, C, device=device)
+            m = classification_metrics(y[val], model.predict(X[val]), n_classes)
+            fold_scores.append(m["mean_class_accuracy"])
+    curve = {C: float(np.mean(v)) for C, v in scores.items()}
+    return select_C(curve), curve
+
+
+@register_probe
+@dataclass
+class LinearProbe(Probe):
+    """``linear``: :func:`linear_probe` as a probe object. C is swept on the validation
+    rows given to :meth:`fit` (else on a seeded stratified ``val_fraction`` of the
+    training rows), the model refit on train + validation at the chosen C."""
+
+    name = "linear"
+    uses_validation = True
+    selected = ("C",)
+    fit_dependent = ("C",)
+
+    Cs: tuple[float, ...] = DEFAULT_CS
+    select_metric: str = "mean_class_accuracy"   # what the C sweep maximises on validation
+    val_fraction: float = DEFAULT_VAL_FRACTION   # carved from train when no validation given
+    device: Any = None
+    result: LinearProbeResult | None = field(default=None, init=False, repr=False)
+
+    def fit(self, X, y, n_classes, *, X_val=None, y_val=None, seed=0) -> LinearProbe:
+        if X_val is None:
+            X, y = np.asarray(X), np.asarray(y)
+            train, val = stratified_val_split(y, self.val_fraction, seed)
+            if len(val) == 0:
+                raise ValueError(f"{len(y)} training rows are too few to carve a validation "
+                                 "part")
+            X, y, X_val, y_val = X[train], y[train], X[val], y[val]
+        self.result = linear_probe(X, y, X_val, y_val, None, n_classes, Cs=self.Cs,
+                                   select_metric=self.select_metric, device=self.device)
+        return self
+
+    def scores(self, X) -> np.ndarray:
+        return self._require_fitted("result").model.predict_proba(l2_normalize(X))
+
+    def predict(self, X) -> np.ndarray:
+        return self._require_fitted("result").model.predict(l2_normalize(X))
+
+    def hyperparameters(self) -> dict:
+        return {"C": self._require_fitted("result").best_C}
+
+    def fit_details(self) -> dict:
+        """The validation curve that chose C, and how (tie rule, a choice at an end of the
+        grid, fits that hit the iteration limit)."""
+        result = self._require_fitted("result")
+        return {"val_curve": [[c, s] for c, s in sorted(result.val_curve.items())],
+                "selection": result.selection()}
+
+    def fit_summary(self) -> dict:
+        return {"C_grid_edge": self._require_fitted("result").grid_edge}
+
+    @classmethod
+    def summarize(cls, summaries: list[dict]) -> dict:
+        """The ends of the C grid chosen by any fit ("smallest", "largest"): there the best
+        C may lie outside the grid. Empty when every choice is inside it."""
+        return {"C_at_grid_edge": sorted({s["C_grid_edge"] for s in summaries} - {None})}
+
+
+@register_probe
+@dataclass
+class SupportLinearProbe(Probe):
+    """``support-linear``: logistic regression fitted on the training rows alone, with no
+    validation split (few-shot supports): at a fixed ``C`` (scikit-learn's default 1.0),
+    or, with ``Cs`` given, at the C chosen by stratified cross-validation on the training
+    rows (:func:`support_cv_C`, at most ``cv_folds`` folds, one row per class per fold at
+    least; with fewer than two rows in some class the fixed C is kept)."""
+
+    name = "support-linear"
+    fit_dependent = ("C",)
+
+    C: float = 1.0
+    Cs: tuple[float, ...] = ()
+    cv_folds: int = 5
+    device: Any = None
+    model: LogisticModel | None = field(default=None, init=False, repr=False)
+    chosen_C: float | None = field(default=None, init=False, repr=False)
+    details: dict = field(default_factory=dict, init=False, repr=False)
+
+    def fit(self, X, y, n_classes, *, X_val=None, y_val=None, seed=0) -> SupportLinearProbe:
+        X, y = l2_normalize(X), np.asarray(y)
+        C, details = self.C, {}
+        if self.Cs:
+            smallest = int(np.bincount(y)[np.unique(y)].min())
+            folds = min(self.cv_folds, smallest)
+            if folds >= 2:
+                C, curve = support_cv_C(X, y, n_classes, self.Cs, folds, seed, self.device)
+                details["cv_curve"] = [[c, s] for c, s in sorted(curve.items())]
+            else:
+                details["cv"] = f"skipped: {smallest} row(s) in the smallest support class"
+        self.model = fit_logistic(X, y, n_classes, C, device=self.device)
+        self.chosen_C, self.details = C, details
+        return self
+
+    def scores(self, X) -> np.ndarray:
+        return self._require_fitted("model").predict_proba(l2_normalize(X))
+
+    def predict(self, X) -> np.ndarray:
+        return self._require_fitted("model").predict(l2_normalize(X))
+
+    def hyperparameters(self) -> dict:
+        self._require_fitted("model")
+        return {"C": self.chosen_C}
+
+    def fit_details(self) -> dict:
+        return dict(self.details)

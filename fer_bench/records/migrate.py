@@ -5,10 +5,7 @@ loader applies them in order, so a file written years ago still loads. A step on
 renames and restructures; it never invents a measurement (fields an old record did not
 have are left empty, and marked "unknown" where a string is required).
 
-Schema history:
-- 0: the pre-release layout: flat ``encoder``/``revision``/``weights_digest`` strings,
-  one ``dataset`` string, ``classes``, scores as ``{metric: {mean, std, values, ci95}}``,
-  per-class recall as a list in class order, a top-level ``test_selected``.
+Schema history (version 0 was a pre-release layout no release wrote; it is refused):
 - 1: the layout of :class:`fer_bench.records.schema.ResultRecord` without the data
   digests below.
 - 2: every dataset entry adds ``content_digest`` (the images' bytes) and
@@ -20,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fer_bench.records.schema import HEADLINE_METRIC, SCHEMA_VERSION
+from fer_bench.records.schema import SCHEMA_VERSION
 
 UNKNOWN = "unknown"     # a field an older record did not have
 
@@ -38,58 +35,13 @@ class NewerSchemaError(RecordSchemaError):
         self.version, self.current = version, current
 
 
-def _v0_to_v1(old: dict[str, Any]) -> dict[str, Any]:
-    classes = list(old["classes"])
-    scores = old["scores"]
-    seeds = list(old.get("seeds", []))
-    metrics = {name: {"mean": s["mean"], "std": s.get("std", 0.0),
-                      "values": list(s.get("values", [s["mean"]])),
-                      "interval": s.get("ci95")}
-               for name, s in scores.items()}
-    per_seed = [{"seed": seed,
-                 "metrics": {name: s["values"][i] for name, s in scores.items()
-                             if len(s.get("values", ())) > i},
-                 "interval": None, "hyperparameters": {}}
-                for i, seed in enumerate(seeds)]
-    return {
-        "schema_version": 1,
-        "encoder": {"name": old["encoder"], "revision": old["revision"],
-                    "weights_digest": old.get("weights_digest", UNKNOWN)},
-        "protocol": old["protocol"],
-        "protocol_version": old["protocol_version"],
-        "config": old.get("config", {}),
-        "target": old["dataset"],
-        "datasets": [{"name": old["dataset"], "role": "eval", "manifest_digest": UNKNOWN,
-                      "image_family": old["dataset"], "split_sizes": {}}],
-        "class_set": classes,
-        "seeds": seeds,
-        "metrics": metrics,
-        "per_seed": per_seed,
-        "per_class_recall": dict(zip(classes, old.get("per_class_recall", []))),
-        "confusion": old.get("confusion", []),
-        "class_counts": {},
-        "dropped_labels": {},
-        "hyperparameters": {},
-        "details": {},
-        "flags": {"test_selected": bool(old.get("test_selected", False)),
-                  "pretraining_overlap": []},
-        "timings": old.get("timings", {}),
-        "environment": {},
-        "feature_keys": [],
-        "predictions_file": None,
-        "created": old.get("created", ""),
-        "headline_metric": HEADLINE_METRIC,
-    }
-
-
 def _v1_to_v2(old: dict[str, Any]) -> dict[str, Any]:
     datasets = [{**d, "content_digest": UNKNOWN, "labels_digest": UNKNOWN}
                 for d in old["datasets"]]
     return {**old, "schema_version": 2, "datasets": datasets}
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1,
-                                                                      1: _v1_to_v2}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
 
 
 def migrate(data: dict[str, Any], source: str = "<record>") -> dict[str, Any]:

@@ -20,9 +20,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from fer_bench.metrics import HEADLINE_METRIC, METRICS
+
 SCHEMA_VERSION = 2
-HEADLINE_METRIC = "mean_class_accuracy"
-SCORE_METRICS = ("mean_class_accuracy", "accuracy", "macro_f1")
+SCORE_METRICS = METRICS          # (a record's scores: the one list in fer_bench.metrics)
 
 
 @dataclass(frozen=True)

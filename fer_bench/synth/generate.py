@@ -28,6 +28,7 @@ import pandas as pd
 from filelock import FileLock
 from PIL import Image
 
+from fer_bench.runtime import worker_count
 from fer_bench.paths import cache_dir
 from fer_bench.synth.plan import FaceSpec, plan_preset
 from fer_bench.synth.preset_config import PRESETS
@@ -44,7 +45,8 @@ def folder_name(preset: str, seed: int, n: int, size: int) -> str:
 
 
 def default_workers() -> int:
-    return max(1, min(2, os.cpu_count() or 1))
+    """Rendering processes (at most 2)."""
+    return worker_count(2)
 
 
 def render_spec(spec: FaceSpec, size: int) -> np.ndarray:
