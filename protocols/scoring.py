@@ -27,7 +27,8 @@ from fer_bench.metrics import (CLASS_AVERAGED, bootstrap_interval, classificatio
                                summarize_seeds)
 from fer_bench.protocols.context import LabelledSplit, RunContext, TaskLog
 from fer_bench.records.environment import describe_environment
-from fer_bench.records.schema import SCORE_METRICS, DatasetRef, Flags, MetricSummary, ResultRecord
+from fer_bench.records.schema import (SCORE_METRICS, DatasetRef, Flags, MetricSummary, ResultRecord,
+                                      portable_encoder)
 
 # How every record's intervals are made (kept in its details).
 INTERVALS = {"method": "percentile bootstrap over the test predictions",
@@ -123,7 +124,7 @@ def build_record(protocol, ctx: RunContext, ev: Evaluation, log: TaskLog,
         recall = np.nanmean(np.stack([s[1] for s in scored]), axis=0)
     confusion = np.sum([s[2] for s in scored], axis=0)
     record = ResultRecord(
-        encoder=ctx.encoder.info.to_dict(),
+        encoder=portable_encoder(ctx.encoder.info.to_dict()),
         protocol=protocol.name,
         protocol_version=protocol.version,
         config=protocol.resolved_config(),

@@ -170,3 +170,16 @@ def test_predictions_bytes_do_not_depend_on_when_they_were_written(tmp_path):
     a = predictions_path(write_record(make_record(), tmp_path / "a", PREDS.copy()))
     b = predictions_path(write_record(make_record(), tmp_path / "b", PREDS.copy()))
     assert a.read_bytes() == b.read_bytes()
+
+
+@pytest.mark.parametrize("weights, kept", [
+    ("/work/x/encoders/weights/crs-cont-cpu-ferplus-48", "crs-cont-cpu-ferplus-48"),
+    ("C:\\Users\\me\\w\\mine.safetensors", "mine.safetensors"),
+    ("mine", "mine"),
+])
+def test_records_keep_no_path_of_the_machine(weights, kept):
+    from fer_bench.records.schema import portable_encoder
+    info = {"name": "crs-cont", "extra": {"weights": weights, "epochs": 3}}
+    assert portable_encoder(info) == {"name": "crs-cont",
+                                      "extra": {"weights": kept, "epochs": 3}}
+    assert info["extra"]["weights"] == weights          # the encoder's own info untouched

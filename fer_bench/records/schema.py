@@ -26,6 +26,16 @@ SCHEMA_VERSION = 2
 SCORE_METRICS = METRICS          # (a record's scores: the one list in fer_bench.metrics)
 
 
+def portable_encoder(info: dict) -> dict:
+    """An encoder's record entry without a path of the machine that ran it: a weights
+    path in ``extra`` keeps its last part (``weights_digest`` is what identifies them)."""
+    extra = dict(info.get("extra") or {})
+    if isinstance(extra.get("weights"), str) and ("/" in extra["weights"]
+                                                    or "\\" in extra["weights"]):
+        extra["weights"] = extra["weights"].replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    return {**info, "extra": extra}
+
+
 @dataclass(frozen=True)
 class DatasetRef:
     """One dataset a record used, in a role: "eval" (train and test on it), "source" or
