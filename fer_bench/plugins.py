@@ -232,6 +232,10 @@ class Registry(Generic[T]):
         self._entries[name] = entry
         return entry
 
+    def unregister(self, name: str) -> None:
+        """Forget ``name`` (tests that register a toy plug-in for a while)."""
+        self._entries.pop(name, None)
+
     def decorator(self, name: str) -> Callable[[T], T]:
         def wrap(entry: T) -> T:
             return self.register(name, entry)

@@ -1,7 +1,7 @@
 """Every dataset's own label codes -> canonical expression names, in one place.
 
 Code by code as tabulated in docs/datasets.md (and in each dataset's own
-documentation); tests/test_dataset_label_maps.py checks them the same way. Adapters map
+documentation); tests/datasets/test_dataset_label_maps.py checks them the same way. Adapters map
 through these tables, never by index position: RAF-DB counts from surprise, FER2013
 from anger, AffectNet from neutral, CK+ has contempt at 2.
 """

@@ -31,6 +31,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from fer_bench.plugins import Registry
+
 # Share of the training rows a probe that tunes on validation data carves for it when
 # it is given none (a seeded stratified part, fer_bench.splits.stratified_val_split).
 DEFAULT_VAL_FRACTION = 0.1
@@ -124,7 +126,9 @@ class Probe(ABC):
         return value
 
 
-_REGISTRY: dict[str, type[Probe]] = {}
+# Probes by name: the built-ins are found by a scan of this package, other packages'
+# through the entry-point group of the same name (fer_bench.probes.registry looks up).
+PROBES: Registry[type[Probe]] = Registry("probe", "fer_bench.probes", "fer_bench.probes")
 
 
 def register_probe(cls: type[Probe]) -> type[Probe]:
@@ -133,19 +137,9 @@ def register_probe(cls: type[Probe]) -> type[Probe]:
     if not isinstance(name, str) or not name:
         raise TypeError(f"probe {cls.__name__} needs a name")
     cls.option_names()  # a dataclass, or refused here
-    if name in _REGISTRY and _REGISTRY[name] is not cls:
-        raise ValueError(f"probe {name!r} registered twice "
-                         f"({_REGISTRY[name].__module__} and {cls.__module__})")
-    _REGISTRY[name] = cls
-    return cls
+    return PROBES.register(name, cls)
 
 
 def unregister_probe(name: str) -> None:
     """Remove a probe from the registry (tests that register a toy probe)."""
-    _REGISTRY.pop(name, None)
-
-
-def registered_probes() -> dict[str, type[Probe]]:
-    """The probes registered so far (name -> class); :mod:`fer_bench.probes.registry`
-    loads the built-in ones first."""
-    return dict(_REGISTRY)
+    PROBES.unregister(name)

@@ -10,45 +10,24 @@ change to them.
 """
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from typing import Any
 
-from fer_bench.probes.base import Probe, registered_probes
-from fer_bench.suggest import did_you_mean
-
-_LOADED = False
+from fer_bench.plugins import UnknownName
+from fer_bench.probes.base import PROBES, Probe
 
 
-def _load_builtins() -> None:
-    """Import every module of this package once, so their probes register."""
-    global _LOADED
-    if _LOADED:
-        return
-    import fer_bench.probes as package
-
-    for module in pkgutil.iter_modules(package.__path__):
-        if not module.name.startswith("_") and module.name != "registry":
-            importlib.import_module(f"{package.__name__}.{module.name}")
-    _LOADED = True
-
-
-class UnknownProbe(ValueError):
+class UnknownProbe(UnknownName):
     """A probe name that no registered class has."""
 
 
 def probe_names() -> list[str]:
-    _load_builtins()
-    return sorted(registered_probes())
+    return PROBES.names()
 
 
 def probe_class(name: str) -> type[Probe]:
-    _load_builtins()
-    probes = registered_probes()
-    if name not in probes:
-        raise UnknownProbe(f"unknown probe {name!r}{did_you_mean(name, probes)}; known: "
-                           f"{', '.join(sorted(probes))}")
-    return probes[name]
+    if name not in PROBES:
+        raise UnknownProbe(str(PROBES.unknown(name)))
+    return PROBES.get(name)
 
 
 def make_probe(name: str, options: Any = None, **overrides: Any) -> Probe:

@@ -141,7 +141,7 @@ def test_reference_loop_views_look_like_the_fast_views():
     agree within sampling noise (about 0.02 here; turning ColorJitter off moves the means
     by 0.07)."""
     from fer_bench.pretrain.data import Source, merge_sources
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
     from reference_loop import PilImages, official_transform, reference_loader
     from fer_bench.synth import sample_faces
 

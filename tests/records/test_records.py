@@ -14,7 +14,7 @@ from fer_bench.records import (SCHEMA_VERSION, Flags, MetricSummary, RecordKey, 
                                record_path, split_pair, write_record)
 from fer_bench.records.io import predictions_path, safe_name
 
-FIXTURES = Path(__file__).parent / "fixtures" / "records"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "records"
 
 
 def test_round_trip_keeps_every_field(tmp_path):

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from fer_bench.cli import main
 from fer_bench.reporting.tables import LONG_COLUMNS, SMALL_TEST_MARK, long_table
 
-RESULTS = Path(__file__).parent / "fixtures" / "records" / "results"
+RESULTS = Path(__file__).resolve().parents[1] / "fixtures" / "records" / "results"
 WILD = "synth-wild:n=100,size=32"          # shared with test_run_cli (rendered once)
 
 

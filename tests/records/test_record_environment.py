@@ -5,7 +5,7 @@ from pathlib import Path
 from fer_bench.records import environment
 from fer_bench.records.environment import describe_environment, source_revision
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_environment_lists_installed_score_changing_packages():
