@@ -200,13 +200,19 @@ def get_encoder(spec: str, weights: str | None = None, device: str = "cpu", **op
     return enc
 
 
-def parse_encoder_options(pairs: list[str] | tuple[str, ...]) -> dict[str, object]:
-    """``["revision=cpu-ferplus-48", "input_size=96"]`` -> factory keyword options (ints
-    and floats become numbers; everything else stays a string)."""
-    options: dict[str, object] = {}
+def parse_encoder_options(spec: str, pairs: list[str] | tuple[str, ...]) -> dict[str, object]:
+    """``-o KEY=VALUE`` options for the encoder of ``spec``, in the spec grammar's words
+    and typed the same way: ``("revision=cpu-ferplus-48", "input-size=96")``."""
+    factory, parsed = split_encoder_spec(spec)
+    text: dict[str, str] = {}
     for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"encoder option {pair!r}: expected KEY=VALUE")
-        options[key.strip().replace("-", "_")] = number_or_text(value.strip())
-    return options
+        for key, value in parse_options(pair, pair, "encoder").items():
+            if key in text:
+                raise SpecError(f"encoder option {key} given twice")
+            text[key] = value
+    if _takes_any_keyword(factory):
+        declared = {**{k: None for k in text}, **declared_options(factory)}
+    else:
+        declared = declared_options(factory)
+    return typed_options(Spec(spec, parsed.name, None, None, text), declared, "encoder",
+                         _RUN_SET, hints=declared_types(factory))

@@ -22,6 +22,7 @@ def check_encoder_command(name: str, weights: str | None, device: str | None,
     from fer_bench.check_encoder import check_encoder
     from fer_bench.cli.errors import check_device, check_encoder_spec, check_weights_path
     from fer_bench.encoder_registry import get_encoder, parse_encoder_options
+    from fer_bench.plugins import SpecError
     from fer_bench.runtime import resolve_device
 
     check_encoder_spec(name, "NAME")
@@ -29,13 +30,11 @@ def check_encoder_command(name: str, weights: str | None, device: str | None,
         weights = str(check_weights_path(weights))
     device = resolve_device(check_device(device) if device else None)
     try:
-        factory_options = parse_encoder_options(options)
-    except ValueError as e:
+        factory_options = parse_encoder_options(name, options)
+    except SpecError as e:
         raise click.BadParameter(str(e), param_hint="-o") from None
     try:
         encoder = get_encoder(name, weights=weights, device=device, **factory_options)
-    except TypeError as e:       # an option the factory does not take
-        raise click.BadParameter(f"{name}: {e}", param_hint="-o") from None
     except (LookupError, ValueError, OSError) as e:   # e.g. weights that are not weights
         raise click.ClickException(str(e)) from None
     report = check_encoder(encoder, n=n, seed=seed)

@@ -122,12 +122,17 @@ def not_an_encoder(weights=None, device="cpu"):
 
 
 def test_options_reach_the_factory():
-    enc = get_encoder("pixels", **parse_encoder_options(["size=8"]))
+    enc = get_encoder("pixels", **parse_encoder_options("pixels", ["size=8"]))
     assert enc.info.embed_dim == 64 and enc.info.revision == "grey8"
 
 
-def test_parse_encoder_options():
-    assert parse_encoder_options(["revision=cpu-ferplus-48", "input-size=96", "t=0.5"]) == {
-        "revision": "cpu-ferplus-48", "input_size": 96, "t": 0.5}
-    with pytest.raises(ValueError, match="KEY=VALUE"):
-        parse_encoder_options(["revision"])
+def test_parse_encoder_options_types_them_by_the_factory():
+    assert parse_encoder_options("crs-cont", ["revision=cpu-ferplus-48"]) == {
+        "revision": "cpu-ferplus-48"}
+    assert parse_encoder_options("pixels", ["size=8"]) == {"size": 8}
+    with pytest.raises(plugins.SpecError, match="expected key=value"):
+        parse_encoder_options("pixels", ["size"])
+    with pytest.raises(plugins.SpecError, match="has no option 'sise'"):
+        parse_encoder_options("pixels", ["sise=8"])
+    with pytest.raises(plugins.SpecError, match="given twice"):
+        parse_encoder_options("pixels", ["size=8", "size=9"])
