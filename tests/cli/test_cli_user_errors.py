@@ -168,6 +168,8 @@ CASES = [
     ("datasets-preview-bad-value", ["datasets", "preview", "synth-wild:n=abc", "--out",
                                     "{tmp}/p.png"], 2, ["must be integers"]),
     ("check-encoder-unknown", ["check-encoder", "pixel"], 2, ["did you mean 'pixels'"]),
+    ("check-encoder-unknown-option", ["check-encoder", "pixels", "-o", "sise=8"], 2,
+     ["has no option 'sise'", "did you mean 'size'"]),
     ("encoders-fetch-unknown", ["encoders", "fetch", "pyemotio"], 2, ["pyemotion"]),
     ("pretrain-unknown-dataset", ["pretrain", "--data", "synth-wyld", "--out", "{tmp}/run",
                                   "--device", "cpu"], 2, ["did you mean 'synth-wild'"]),
