@@ -27,6 +27,8 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from fer_bench.protocols.context import ProtocolError, RunContext
+from fer_bench.probes.knn import DEFAULT_K, DEFAULT_KS, DEFAULT_T
+from fer_bench.probes.linear import DEFAULT_CS
 from fer_bench.plugins import (Registry, SpecError, declared_options, declared_types, parse_spec,
                                typed_options)
 from fer_bench.records.schema import ResultRecord
@@ -58,6 +60,23 @@ class ProbeConfig(ScoringConfig):
     # Share of subjects held out as test on datasets without a test split
     # (fer_bench.protocols.data_parts).
     holdout_fraction: float = 0.2
+
+
+@dataclass(frozen=True)
+class LinearProbeOptions:
+    """The linear probe's settings, for every protocol that offers it (one definition)."""
+    Cs: tuple[float, ...] = DEFAULT_CS
+    select_metric: str = "mean_class_accuracy"   # what the C sweep maximises on val
+    val_fraction: float = 0.1                    # carved from train when no official val
+
+
+@dataclass(frozen=True)
+class KnnProbeOptions:
+    """The kNN probe's settings, for every protocol that offers it (one definition)."""
+    k: int = DEFAULT_K                       # the headline k
+    T: float = DEFAULT_T
+    ks: tuple[int, ...] = DEFAULT_KS         # also scored and logged in the record's details
+    index_kind: str = "flat"                 # exact search; "ivf"/"hnsw" for huge banks
 
 
 class Protocol(ABC):

@@ -21,10 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import product
 
-from fer_bench.probes.knn import DEFAULT_K, DEFAULT_KS, DEFAULT_T
-from fer_bench.probes.linear import DEFAULT_CS
 from fer_bench.probes.registry import probe_class
-from fer_bench.protocols.base import ProbeConfig, Protocol, Task, register_protocol
+from fer_bench.protocols.base import (KnnProbeOptions, LinearProbeOptions, ProbeConfig, Protocol,
+                                      Task, register_protocol)
 from fer_bench.protocols.context import ProtocolError, RunContext, TaskNotApplicable
 from fer_bench.protocols.data_parts import dataset_parts
 from fer_bench.protocols.evaluation import check_probe, probe_evaluation
@@ -34,18 +33,9 @@ from fer_bench.vocabulary import shared_classes
 
 
 @dataclass(frozen=True)
-class CrossDatasetConfig(ProbeConfig):
+class CrossDatasetConfig(ProbeConfig, LinearProbeOptions, KnnProbeOptions):
     probe: str = "linear"                    # a registered probe: "linear", "knn", ...
     include_diagonal: bool = True            # the in-domain reference cells
-    # linear probe
-    Cs: tuple[float, ...] = DEFAULT_CS
-    select_metric: str = "mean_class_accuracy"
-    val_fraction: float = 0.1
-    # kNN probe
-    k: int = DEFAULT_K
-    T: float = DEFAULT_T
-    ks: tuple[int, ...] = DEFAULT_KS
-    index_kind: str = "flat"
 
     def __post_init__(self) -> None:
         check_probe(self.probe, "cross-dataset probe")

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fer_bench.probes.knn import DEFAULT_K, DEFAULT_KS, DEFAULT_T
-from fer_bench.protocols.base import ProbeConfig, Protocol, Task, register_protocol
+from fer_bench.protocols.base import KnnProbeOptions, ProbeConfig, Protocol, Task, register_protocol
 from fer_bench.protocols.context import RunContext
 from fer_bench.protocols.data_parts import dataset_parts
 from fer_bench.protocols.evaluation import probe_evaluation
@@ -20,11 +19,7 @@ from fer_bench.protocols.scoring import Evaluation
 
 
 @dataclass(frozen=True)
-class KnnConfig(ProbeConfig):
-    k: int = DEFAULT_K                       # the headline k
-    T: float = DEFAULT_T
-    ks: tuple[int, ...] = DEFAULT_KS         # also scored and logged in the record's details
-    index_kind: str = "flat"                 # exact search; "ivf"/"hnsw" for huge banks
+class KnnConfig(ProbeConfig, KnnProbeOptions):
     classes: tuple[str, ...] | None = None   # None: the dataset's declared classes
 
 

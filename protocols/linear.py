@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fer_bench.probes.linear import DEFAULT_CS
-from fer_bench.protocols.base import ProbeConfig, Protocol, Task, register_protocol
+from fer_bench.protocols.base import (LinearProbeOptions, ProbeConfig, Protocol, Task,
+                                      register_protocol)
 from fer_bench.protocols.context import RunContext
 from fer_bench.protocols.data_parts import dataset_parts
 from fer_bench.protocols.evaluation import probe_evaluation
@@ -23,10 +23,7 @@ from fer_bench.protocols.scoring import Evaluation
 
 
 @dataclass(frozen=True)
-class LinearConfig(ProbeConfig):
-    Cs: tuple[float, ...] = DEFAULT_CS
-    select_metric: str = "mean_class_accuracy"   # what the C sweep maximises on val
-    val_fraction: float = 0.1                    # carved from train when no official val
+class LinearConfig(ProbeConfig, LinearProbeOptions):
     classes: tuple[str, ...] | None = None       # None: the dataset's declared classes
 
 

@@ -35,9 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fer_bench.probes.knn import DEFAULT_K, DEFAULT_KS, DEFAULT_T
-from fer_bench.probes.linear import DEFAULT_CS
-from fer_bench.protocols.base import ProbeConfig, Protocol, Task, register_protocol
+from fer_bench.protocols.base import (KnnProbeOptions, LinearProbeOptions, ProbeConfig, Protocol,
+                                      Task, register_protocol)
 from fer_bench.protocols.context import ProtocolError, RunContext, TaskNotApplicable
 from fer_bench.protocols.data_parts import dataset_parts
 from fer_bench.protocols.evaluation import (check_probe, few_shot_evaluation, few_shot_probe,
@@ -51,18 +50,11 @@ FEW_SHOT = "few-shot-"   # probe prefix: the few-shot protocol's probe of that n
 
 
 @dataclass(frozen=True)
-class UnseenExpressionConfig(ProbeConfig):
+class UnseenExpressionConfig(ProbeConfig, LinearProbeOptions, KnnProbeOptions):
     probes: tuple[str, ...] = PROBES
     scopes: tuple[str, ...] = SCOPES
-    # linear probe
-    Cs: tuple[float, ...] = DEFAULT_CS
-    select_metric: str = "mean_class_accuracy"
-    val_fraction: float = 0.1
-    # kNN probe (also the few-shot kNN's k and T)
-    k: int = DEFAULT_K
-    T: float = DEFAULT_T
-    ks: tuple[int, ...] = DEFAULT_KS
-    index_kind: str = "flat"
+    # the linear and kNN probes' settings come from LinearProbeOptions and KnnProbeOptions
+    # (the few-shot kNN uses k and T too)
     # few-shot probes
     shots: int = 5
     draws: int = 5
