@@ -23,6 +23,14 @@ COLUMNS = (
      "mean_class_accuracy"),
     ("FERPlus 5-shot MCA", "few-shot", "ferplus@5shot-linear", "mean_class_accuracy"),
 )
+# Contempt was held out of every arm's training. "FERPlus unseen (contempt)" is the
+# unseen-expression record (probe on all classes, scored on contempt rows); it is that
+# task only for encoders whose one unseen FERPlus class is contempt: for label-free
+# pre-training (SimCLR, a random network) every class is unseen and the record scores
+# all of them, so the cell is left out. "contempt recall" reads the same number off the
+# FERPlus linear record's per-class recall, for every arm alike (no interval there).
+CONTEMPT_UNSEEN = "FERPlus unseen (contempt) MCA"
+CONTEMPT_RECALL = "FERPlus contempt recall (linear)"
 IN_DOMAIN = "FERPlus linear MCA"
 CROSS = ("FERPlus->synth-lab MCA", "FERPlus->synth-wild MCA")
 
@@ -34,7 +42,9 @@ def arm_name(encoder: str, revision: str) -> str:
     return encoder
 
 
-def study_frame(long: pd.DataFrame) -> pd.DataFrame:
+def study_frame(long: pd.DataFrame, records: Path | None = None) -> pd.DataFrame:
+    """One row per arm; with ``records`` (the records folder) also the like-for-like
+    contempt columns, which need the records' details."""
     rows = []
     for (encoder, revision), g in long.groupby(["encoder", "revision"], sort=False):
         row = {"arm": arm_name(encoder, revision), "encoder": encoder, "revision": revision}
@@ -42,20 +52,41 @@ def study_frame(long: pd.DataFrame) -> pd.DataFrame:
             hit = g[(g.protocol == protocol) & (g.target == target) & (g.metric == metric)]
             if len(hit):
                 r = hit.iloc[0]
+                if title == CONTEMPT_UNSEEN and records is not None and _unseen(
+                        records / r["record"]) != ["contempt"]:
+                    continue
                 row[title] = r["mean"]
                 row[f"{title} low"], row[f"{title} high"] = r["ci_low"], r["ci_high"]
+        linear = g[(g.protocol == "linear") & (g.target == "ferplus")]
+        if records is not None and len(linear):
+            recall = _record(records / linear.iloc[0]["record"]).get("per_class_recall", {})
+            if recall.get("contempt") is not None:
+                row[CONTEMPT_RECALL] = recall["contempt"]
         rows.append(row)
     return pd.DataFrame(rows)
 
 
+def _record(path: Path) -> dict:
+    import json
+    return json.loads(Path(path).read_text())
+
+
+def _unseen(path: Path) -> list[str] | None:
+    """The classes an unseen-expression record scored as unseen."""
+    return _record(path).get("details", {}).get("unseen_classes")
+
+
 def markdown(frame: pd.DataFrame) -> str:
-    titles = [t for t, *_ in COLUMNS if t in frame.columns]
+    titles = [t for t, *_ in COLUMNS if t in frame.columns] + (
+        [CONTEMPT_RECALL] if CONTEMPT_RECALL in frame.columns else [])
     lines = ["| arm | " + " | ".join(titles) + " |", "|---" * (len(titles) + 1) + "|"]
     for _, r in frame.iterrows():
         cells = []
         for t in titles:
             if pd.isna(r.get(t)):
                 cells.append("n/a")
+            elif f"{t} low" not in frame.columns:
+                cells.append(f"{100 * r[t]:.1f}")
             else:
                 cells.append(f"{100 * r[t]:.1f} [{100 * r[f'{t} low']:.1f}, "
                              f"{100 * r[f'{t} high']:.1f}]")
@@ -91,11 +122,19 @@ def write_study_table(out: Path) -> None:
     long_csv = Path(out) / "leaderboard_long.csv"
     if not long_csv.is_file():
         return
-    frame = study_frame(pd.read_csv(long_csv))
+    records = Path(out) / "records"
+    frame = study_frame(pd.read_csv(long_csv), records if records.is_dir() else None)
     frame.to_csv(Path(out) / "study.csv", index=False)
     (Path(out) / "study.md").write_text(
         "Mean class accuracy (MCA) and accuracy in %, [95% interval]; one row per arm.\n\n"
-        + markdown(frame))
+        + markdown(frame)
+        + f"\n{CONTEMPT_UNSEEN}: the probe fitted on all FERPlus classes, scored on the "
+        "contempt test faces (15 of them: wide intervals); n/a where pre-training used no "
+        "labels, since every FERPlus class is then unseen and the record scores all of them, "
+        "another task. synth-compound holds only its 15 compound classes, unseen by every "
+        "arm: the same 15-way task for all. "
+        f"{CONTEMPT_RECALL}: the same probe's recall on contempt, read off the FERPlus "
+        "linear record, alike for every arm (no interval).\n")
     scatter(frame, Path(out) / "scatter.png")
 
 

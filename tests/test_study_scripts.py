@@ -126,3 +126,29 @@ def test_write_study_table_writes_csv_markdown_and_no_scatter_without_cross_scor
     assert (tmp_path / "study.md").read_text().startswith("Mean class accuracy")
     assert len(pd.read_csv(tmp_path / "study.csv")) == 2
     assert not (tmp_path / "scatter.png").exists()
+
+
+def test_contempt_cells_only_where_contempt_was_the_one_unseen_class(tmp_path):
+    import json
+    records = tmp_path / "records"
+    rows = []
+    for revision, unseen, recall in (("study-crs-cont-s975-aa", ["contempt"], 0.2),
+                                     ("study-simclr-s975-bb", ["neutral", "contempt"], 0.1)):
+        for protocol, target, details, value in (
+                ("unseen-expression", "ferplus@unseen-linear", {"unseen_classes": unseen}, 0.3),
+                ("linear", "ferplus", {}, 0.5)):
+            path = f"{revision}/{protocol}/{target}.json"
+            (records / path).parent.mkdir(parents=True, exist_ok=True)
+            (records / path).write_text(json.dumps(
+                {"details": details, "per_class_recall": {"contempt": recall}}))
+            rows.append(dict(encoder="crs-cont", revision=revision, protocol=protocol,
+                             target=target, metric="mean_class_accuracy", mean=value,
+                             ci_low=value - 0.1, ci_high=value + 0.1, record=path))
+    frame = study_table.study_frame(pd.DataFrame(rows), records)
+    crs, simclr = frame.iloc[0], frame.iloc[1]
+    assert crs[study_table.CONTEMPT_UNSEEN] == pytest.approx(0.3)
+    assert pd.isna(simclr[study_table.CONTEMPT_UNSEEN])        # every class unseen: n/a
+    assert (crs[study_table.CONTEMPT_RECALL], simclr[study_table.CONTEMPT_RECALL]) == (0.2, 0.1)
+    table = study_table.markdown(frame).splitlines()
+    assert table[2].endswith("| 30.0 [20.0, 40.0] | 20.0 |")
+    assert table[3].endswith("| n/a | 10.0 |")
