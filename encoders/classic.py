@@ -15,12 +15,14 @@ statistics alone (scikit-image, extra ``classic``).
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 import torch
 from torch import nn
 
 from fer_bench.encoder import Encoder, EncoderInfo
+from fer_bench.encoder_pool import ChunkPool
 from fer_bench.encoder_registry import register_encoder
 from fer_bench.images.preprocess import Preprocessing
 
@@ -40,16 +42,23 @@ def _skimage_feature():
 
 
 class PerImageDescriptor(nn.Module):
-    """A parameter-free module applying a numpy descriptor to each grey uint8 image."""
+    """A parameter-free module applying a numpy descriptor to each grey uint8 image, over
+    one worker process per core (scikit-image's descriptors run on one thread)."""
 
-    def __init__(self, describe: Callable[[np.ndarray], np.ndarray]):
+    def __init__(self, describe: ChunkPool):
         super().__init__()
         self.describe = describe
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         images = (x[:, 0] * 255.0).round().clamp(0, 255).to(torch.uint8).cpu().numpy()
-        out = np.stack([self.describe(img) for img in images]).astype(np.float32)
-        return torch.from_numpy(out).to(x.device)
+        return torch.from_numpy(self.describe(images)).to(x.device)
+
+
+def describe_images(kind: str, params: tuple) -> Callable[[np.ndarray], np.ndarray]:
+    """The per-chunk function of descriptor ``kind`` (built in each worker process)."""
+    describe = {"lbp": lbp_histograms, "hog": hog_descriptor}[kind]
+    return lambda images: np.stack([describe(img, *params) for img in images]).astype(
+        np.float32)
 
 
 def lbp_histograms(image: np.ndarray, points: int = 8, radius: float = 2,
@@ -74,13 +83,15 @@ def hog_descriptor(image: np.ndarray, orientations: int = 9, cell: int = 8,
 
 
 class DescriptorEncoder(Encoder):
-    def __init__(self, info: EncoderInfo, device, describe: Callable[[np.ndarray], np.ndarray]):
+    def __init__(self, info: EncoderInfo, device, kind: str, params: tuple,
+                 workers: int | None = None):
         super().__init__(info, device)
-        self.describe = describe
+        self.kind, self.params, self.workers = kind, params, workers
 
     def build(self) -> nn.Module:
         _skimage_feature()  # fail here, with the extra's name, not inside the first batch
-        return PerImageDescriptor(self.describe)
+        return PerImageDescriptor(ChunkPool(partial(describe_images, self.kind, self.params),
+                                            self.workers))
 
 
 def _info(name: str, revision: str, dim: int, size: int, layer: str, description: str,
@@ -93,8 +104,9 @@ def _info(name: str, revision: str, dim: int, size: int, layer: str, description
 
 @register_encoder("lbp")
 def make_lbp(weights: str | None = None, device: str = "cpu", size: int = 96, grid: int = 7,
-             points: int = 8, radius: int = 2) -> Encoder:
-    """Uniform LBP_{points,radius} histograms on a grid x grid layout of a size x size face."""
+             points: int = 8, radius: int = 2, workers: int | None = None) -> Encoder:
+    """Uniform LBP_{points,radius} histograms on a grid x grid layout of a size x size face
+    (``workers`` processes, default one per core: the same features for any number)."""
     if weights is not None:
         raise ValueError("lbp takes no --weights")
     size, grid, points, radius = int(size), int(grid), int(points), int(radius)
@@ -106,14 +118,14 @@ def make_lbp(weights: str | None = None, device: str = "cpu", size: int = 96, gr
                  f"Uniform LBP_{points},{radius} histograms over a {grid}x{grid} grid of a "
                  f"{size}x{size} grey face (Shan et al. 2009).",
                  {"size": size, "grid": grid, "points": points, "radius": radius})
-    return DescriptorEncoder(info, device,
-                             lambda img: lbp_histograms(img, points, radius, grid))
+    return DescriptorEncoder(info, device, "lbp", (points, radius, grid), workers)
 
 
 @register_encoder("hog")
 def make_hog(weights: str | None = None, device: str = "cpu", size: int = 64,
-             orientations: int = 9, cell: int = 8, block: int = 2) -> Encoder:
-    """Dalal-Triggs HOG of a size x size grey face."""
+             orientations: int = 9, cell: int = 8, block: int = 2,
+             workers: int | None = None) -> Encoder:
+    """Dalal-Triggs HOG of a size x size grey face (``workers`` as lbp's)."""
     if weights is not None:
         raise ValueError("hog takes no --weights")
     size, orientations, cell, block = int(size), int(orientations), int(cell), int(block)
@@ -127,5 +139,4 @@ def make_hog(weights: str | None = None, device: str = "cpu", size: int = 64,
                  f"HOG (Dalal & Triggs 2005): {orientations} orientations, {cell} px cells, "
                  f"{block}x{block}-cell L2-Hys blocks on a {size}x{size} grey face.",
                  {"size": size, "orientations": orientations, "cell": cell, "block": block})
-    return DescriptorEncoder(info, device,
-                             lambda img: hog_descriptor(img, orientations, cell, block))
+    return DescriptorEncoder(info, device, "hog", (orientations, cell, block), workers)

@@ -17,11 +17,14 @@ landmark model is the whole image, since benchmark images are face crops already
 """
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import torch
 from torch import nn
 
 from fer_bench.encoder import Encoder, EncoderInfo
+from fer_bench.encoder_pool import ChunkPool
 from fer_bench.encoder_registry import register_encoder
 from fer_bench.fetch import PinnedFile, declare_weights, locate
 from fer_bench.images.preprocess import Preprocessing
@@ -49,11 +52,11 @@ def import_dlib():
     return dlib
 
 
-class DlibFaceDescriptor(nn.Module):
-    """Parameter-free wrapper: float RGB in [0, 1] (N, 3, S, S) -> (N, 128) descriptors."""
+class DlibDescriber:
+    """dlib's two models, loaded once (per worker process): uint8 RGB (N, S, S, 3) ->
+    (N, 128) float32 descriptors."""
 
     def __init__(self, align: bool):
-        super().__init__()
         dlib = import_dlib()
         self.align = align
         self.net = dlib.face_recognition_model_v1(str(locate(RECOGNITION)))
@@ -69,26 +72,41 @@ class DlibFaceDescriptor(nn.Module):
         landmarks = self.shape(rgb, self._rectangle(0, 0, w - 1, h - 1))
         return self._get_face_chip(rgb, landmarks, size=CHIP, padding=0.25)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        images = (x * 255.0).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1)
-        chips = [self.chip(np.ascontiguousarray(img)) for img in images.cpu().numpy()]
+    def __call__(self, images: np.ndarray) -> np.ndarray:
+        chips = [self.chip(np.ascontiguousarray(img)) for img in images]
         # dlib's batch call gives the same descriptors as one call per chip, a bit faster.
         out = np.array([list(d) for d in self.net.compute_face_descriptor(chips)], np.float32)
-        return torch.from_numpy(out.reshape(len(chips), 128)).to(x.device)
+        return out.reshape(len(chips), 128)
+
+
+class DlibFaceDescriptor(nn.Module):
+    """Parameter-free wrapper: float RGB in [0, 1] (N, 3, S, S) -> (N, 128) descriptors,
+    over one worker process per core (dlib runs the network on one thread)."""
+
+    def __init__(self, align: bool, workers: int | None = None):
+        super().__init__()
+        import_dlib()   # fail here, with the extra's name, not inside a worker
+        self.describe = ChunkPool(partial(DlibDescriber, align), workers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        images = (x * 255.0).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1)
+        return torch.from_numpy(self.describe(images.cpu().numpy())).to(x.device)
 
 
 class DlibFaceEncoder(Encoder):
-    def __init__(self, info: EncoderInfo, device, align: bool):
+    def __init__(self, info: EncoderInfo, device, align: bool, workers: int | None = None):
         super().__init__(info, device)
-        self.align = align
+        self.align, self.workers = align, workers
 
     def build(self) -> nn.Module:
-        return DlibFaceDescriptor(self.align)
+        return DlibFaceDescriptor(self.align, self.workers)
 
 
 @register_encoder(NAME)
-def make_dlib_face(weights: str | None = None, device: str = "cpu", align: bool = True) -> Encoder:
-    """dlib's face-identity ResNet; weights via `fer-bench encoders fetch dlib-face`."""
+def make_dlib_face(weights: str | None = None, device: str = "cpu", align: bool = True,
+                   workers: int | None = None) -> Encoder:
+    """dlib's face-identity ResNet; weights via `fer-bench encoders fetch dlib-face`
+    (``workers`` processes, default one per core: the same features for any number)."""
     if weights is not None:
         raise ValueError(f"{NAME} reads its pinned weights from the cache; run "
                          f"`fer-bench encoders fetch {NAME}` instead of giving --weights")
@@ -111,4 +129,4 @@ def make_dlib_face(weights: str | None = None, device: str = "cpu", align: bool 
                     "chip; an identity baseline that was never taught expressions.",
         extra={"source": RECOGNITION.requirement, "align": align},
     )
-    return DlibFaceEncoder(info, device, align)
+    return DlibFaceEncoder(info, device, align, workers)

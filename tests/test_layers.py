@@ -54,6 +54,7 @@ GROUPS = {
     "features": ("fer_bench.features",),
     "encoders": ("fer_bench.encoders", "fer_bench.encoder", "fer_bench.encoder_registry",
                  "fer_bench.encoder_catalogue", "fer_bench.check_encoder", "fer_bench.fetch",
+                 "fer_bench.encoder_pool",
                  "fer_bench.weights"),
     "datasets": ("fer_bench.datasets",),
     "images": ("fer_bench.images",),

@@ -59,8 +59,19 @@ def test_aligned_descriptor_is_the_descriptor_of_dlibs_face_chip():
     faces = sample_faces(2, size=150, preset="synth-wild")[0]
     aligned = get_encoder("dlib-face")
     feats = aligned.embed(faces)
-    chips = torch.stack([torch.from_numpy(aligned.model.chip(f.permute(1, 2, 0).numpy().copy()))
+    describer = df.DlibDescriber(align=True)
+    chips = torch.stack([torch.from_numpy(describer.chip(f.permute(1, 2, 0).numpy().copy()))
                          for f in faces]).permute(0, 3, 1, 2)
     assert chips.shape == (2, 3, df.CHIP, df.CHIP)
     assert torch.allclose(get_encoder("dlib-face", align=False).embed(chips), feats, atol=1e-6)
     assert not torch.allclose(get_encoder("dlib-face", align=False).embed(faces), feats, atol=1e-3)
+
+
+@needs_weights
+def test_two_worker_processes_give_the_bytes_of_one():
+    from fer_bench.synth import sample_faces
+
+    faces = sample_faces(16, size=150, preset="synth-wild")[0]
+    one = get_encoder("dlib-face", workers=1).embed(faces).numpy()
+    two = get_encoder("dlib-face", workers=2).embed(faces).numpy()
+    assert one.shape == (16, 128) and one.tobytes() == two.tobytes()
