@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import click
 
+from fer_bench.cli.datasets_prepare import info_command, prepare_command
+from fer_bench.cli.datasets_preview import preview
 from fer_bench.cli.errors import SuggestingGroup
 
 
@@ -27,9 +29,5 @@ def list_datasets() -> None:
         click.echo(f"{name:18s} {where:28s} {entry.description}")
 
 
-def register(main: click.Group) -> None:
-    from fer_bench.cli import datasets_prepare, datasets_preview
-
-    datasets_preview.register(datasets_group)
-    datasets_prepare.register(datasets_group)
-    main.add_command(datasets_group)
+for _command in (preview, prepare_command, info_command):
+    datasets_group.add_command(_command)

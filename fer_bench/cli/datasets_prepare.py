@@ -55,8 +55,3 @@ def info_command(name) -> None:
     from fer_bench.datasets.registry import dataset_entry
 
     click.echo(render_card(dataset_entry(name)))
-
-
-def register(group: click.Group) -> None:
-    group.add_command(prepare_command)
-    group.add_command(info_command)

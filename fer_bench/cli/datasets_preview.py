@@ -28,7 +28,3 @@ def preview(name: str, out: str, n: int, seed: int, data_root: str | None) -> No
         dataset = load_dataset(name, root=data_root)
         path = preview_grid(dataset, out, n=n, seed=seed, progress=True)
     click.echo(f"wrote {path}")
-
-
-def register(group: click.Group) -> None:
-    group.add_command(preview)

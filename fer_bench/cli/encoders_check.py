@@ -41,7 +41,3 @@ def check_encoder_command(name: str, weights: str | None, device: str | None,
     click.echo(report.format())
     if not report.passed:
         raise SystemExit(1)
-
-
-def register(main: click.Group) -> None:
-    main.add_command(check_encoder_command)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 
+from fer_bench.cli.encoders_fetch import fetch_cmd
 from fer_bench.cli.errors import SuggestingGroup
 
 
@@ -36,9 +37,4 @@ def list_encoders(as_json: bool, names: bool) -> None:
     click.echo(text_table(table_rows(summaries)))
 
 
-def register(main: click.Group) -> None:
-    from fer_bench.cli import encoders_check, encoders_fetch
-
-    encoders_fetch.register(encoders_group)
-    encoders_check.register(main)
-    main.add_command(encoders_group)
+encoders_group.add_command(fetch_cmd)

@@ -46,7 +46,3 @@ def fetch_cmd(names, fetch_all, archive, pip_args, force) -> None:
             raise click.ClickException(f"{name}: {e}") from None
         for path in paths:
             click.echo(f"{name}: {path}")
-
-
-def register(group: click.Group) -> None:
-    group.add_command(fetch_cmd)

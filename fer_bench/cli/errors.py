@@ -71,6 +71,10 @@ def as_click_error(error: BaseException) -> click.ClickException | None:
     return None
 
 
+# click >= 8.4 raises this for an unknown command, with its close names as "Did you mean"
+_NO_SUCH_COMMAND = getattr(click.exceptions, "NoSuchCommand", None)
+
+
 class SuggestingGroup(click.Group):
     """A group whose "No such command" names the closest command."""
 
@@ -78,9 +82,17 @@ class SuggestingGroup(click.Group):
         try:
             return super().resolve_command(ctx, args)
         except click.UsageError as e:
-            if args and "did you mean" not in e.format_message().lower():
-                e.message += suggest(args[0], self.list_commands(ctx))
-            raise
+            error = e
+            if _NO_SUCH_COMMAND is not None and isinstance(e, _NO_SUCH_COMMAND):
+                # click looks for close names among the loaded commands only; a lazy
+                # group (fer_bench.cli.lazy) lists all of them.
+                error = _NO_SUCH_COMMAND(e.command_name, possibilities=self.list_commands(ctx),
+                                         ctx=e.ctx)
+            if args and "did you mean" not in error.format_message().lower():
+                error.message += suggest(args[0], self.list_commands(ctx))
+            if error is e:
+                raise
+            raise error from None
 
 
 class FerBenchGroup(SuggestingGroup):
@@ -89,6 +101,8 @@ class FerBenchGroup(SuggestingGroup):
     def make_context(self, info_name, args, parent=None, **extra):
         try:
             return super().make_context(info_name, args, parent, **extra)
+        except click.exceptions.NoArgsIsHelpError:
+            raise                  # bare ``fer-bench``: the help, which needs its context
         except click.UsageError as e:
             e.ctx = None           # no usage block: one line
             raise
@@ -96,7 +110,8 @@ class FerBenchGroup(SuggestingGroup):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.Abort, KeyboardInterrupt):
+        except (click.exceptions.Exit, click.Abort, KeyboardInterrupt,
+                click.exceptions.NoArgsIsHelpError):     # a bare group: its help
             raise
         except click.UsageError as e:
             e.ctx = None

@@ -178,8 +178,3 @@ def _size(n: int) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
     return f"{n:.1f} TB"
-
-
-def register(main: click.Group) -> None:
-    main.add_command(extract_command)
-    main.add_command(cache_group)

@@ -163,8 +163,3 @@ def _check_command_line(options: dict) -> None:
 def _exported(files: list[Path], revision: str) -> str:
     where = files[0].parent if len(files) > 1 else files[0]  # shards + index, or one file
     return f"exported {len(files)} file(s) to {where} (revision {revision})"
-
-
-def register(main: click.Group) -> None:
-    main.add_command(pretrain_command)
-    main.add_command(export_command)

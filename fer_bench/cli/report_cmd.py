@@ -24,7 +24,3 @@ def report_command(results_dir, out, metric, cache_dir, strict):
     results = read_results(results_dir, _scan(results_dir, strict))
     files = build_report(results, out, metric, FeatureStore.in_cache(cache_dir))
     click.echo(f"wrote {files.html} and {files.markdown} with {len(files.plots)} plot(s)")
-
-
-def register(main: click.Group) -> None:
-    main.add_command(report_command)

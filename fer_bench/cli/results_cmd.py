@@ -111,7 +111,3 @@ def show_command(results_dir, encoders, protocols, datasets, metric, fmt, strict
     rows = reading_order(rows)
     shown = rows[rows["metric"] == metric] if metric else rows[rows["headline"]]
     emit(rows, fmt, summary_of(rows, metric), flat_legend(shown))
-
-
-def register(main: click.Group) -> None:
-    main.add_command(results_group)

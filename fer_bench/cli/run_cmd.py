@@ -210,8 +210,3 @@ def plot_command(results_dir, out, metric, fmt, cache_dir, strict):
                             store=FeatureStore.in_cache(cache_dir))
     for path in written:
         click.echo(f"wrote {path}")
-
-
-def register(main: click.Group) -> None:
-    for command in (run_command, leaderboard_command, plot_command):
-        main.add_command(command)

@@ -28,13 +28,16 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import torch
 
 from fer_bench.datasets.file_digests import file_digests
 from fer_bench.plugins import SpecError
+
+if TYPE_CHECKING:  # pragma: no cover - listing datasets must not import torch
+    import torch
 
 REQUIRED_COLUMNS = ("id", "path", "label", "split", "subject")
 BOX_COLUMNS = ("box_x", "box_y", "box_w", "box_h")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from fer_bench.datasets.base import DatasetSpecError
 from fer_bench.datasets.cards import documented_options
 from fer_bench.datasets.entry import DATASETS
-from fer_bench.images.facecrop import haar_spec
 from fer_bench.plugins import FALSE, TRUE
 
 FACE_CROP_CHOICES = ("haar", "none")
@@ -48,6 +47,7 @@ def detector_crop(face_crop="haar", margin=0.2, align=True, no_face="full-image"
     """The face-crop spec of a raw dataset from its options (None = images used whole)."""
     if choice(face_crop, "face_crop", FACE_CROP_CHOICES) == "none":
         return None
+    from fer_bench.images.facecrop import haar_spec  # local: facecrop imports torch
     try:
         return haar_spec(margin=as_float(margin, "margin"), align=as_bool(align, "align"),
                          no_face=str(no_face))

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import torch
 
 from fer_bench.datasets.assemble import assemble
 from fer_bench.datasets.base import Dataset, DatasetError
@@ -22,6 +22,9 @@ from fer_bench.datasets.label_files import map_code
 from fer_bench.datasets.label_maps import CLASSES, FER2013
 from fer_bench.datasets.options import choice, no_unknown_options
 from fer_bench.datasets.policy import BadData, first_existing
+
+if TYPE_CHECKING:  # pragma: no cover - listing datasets must not import torch
+    import torch
 
 LAYOUT = """\
 fer2013/
@@ -52,6 +55,8 @@ class CsvPixels:
         self._strings: np.ndarray | None = None
 
     def image(self, row: int) -> torch.Tensor:
+        import torch
+
         from fer_bench.images.decode import ImageDecodeError
 
         if self._strings is None:
