@@ -22,14 +22,16 @@ def _options(pairs: tuple[str, ...]) -> dict:
               "default FER_BENCH_DATA.")
 @click.option("--check-images", is_flag=True, help="Decode every image now (finds corrupt or "
               "truncated files before extraction).")
-@click.option("--check-faces", is_flag=True, help="Run the face detector on every image and "
-              "report the detection rate (datasets with a detector crop).")
+@click.option("--detect", "--check-faces", "detect", is_flag=True,
+              help="Run the face detector on every image now (datasets with a detector "
+              "crop) and report the found-face rate; detections are cached and shared by "
+              "every later extraction.")
 @click.option("--on-error", type=click.Choice(["raise", "skip"]), default=None,
               help="Bad rows: stop with an error (the adapters' default), or skip and count "
                    "them; the same as -o on_error=... (real datasets only).")
 @click.option("--option", "-o", "pairs", multiple=True, metavar="KEY=VALUE",
               help="Adapter option, e.g. -o mode=probability (see `datasets info NAME`).")
-def prepare_command(name, root, check_images, check_faces, on_error, pairs) -> None:
+def prepare_command(name, root, check_images, detect, on_error, pairs) -> None:
     """Validate a dataset's layout and print images per class and split."""
     from fer_bench.datasets.report import prepare
 
@@ -40,8 +42,8 @@ def prepare_command(name, root, check_images, check_faces, on_error, pairs) -> N
                                      f"{options['on_error']}", param_hint="--on-error")
     # Errors: an unknown name or option is a usage error (exit code 2), bad data exit
     # code 1, both one line (fer_bench.cli.errors).
-    report = prepare(name, root, check_images=check_images, check_faces=check_faces,
-                     progress=True, **options)
+    report = prepare(name, root, check_images=check_images, detect=detect, progress=True,
+                     **options)
     click.echo(report.render())
     if not report.ok:
         raise SystemExit(1)

@@ -43,21 +43,27 @@ def choice(value, name: str, choices: tuple) -> str:
     return text
 
 
-def detector_crop(face_crop="haar", margin=0.2, align=True, no_face="full-image") -> dict | None:
-    """The face-crop spec of a raw dataset from its options (None = images used whole)."""
+def detector_crop(face_crop="haar", margin=0.2, align=True, no_face="full-image",
+                  detect_size=None) -> dict | None:
+    """The face-crop spec of a raw dataset from its options (None = images used whole).
+    ``detect_size``: longest side detection runs at (default 640; 0 = full resolution)."""
     if choice(face_crop, "face_crop", FACE_CROP_CHOICES) == "none":
         return None
     from fer_bench.images.facecrop import haar_spec  # local: facecrop imports torch
     try:
+        size = {} if detect_size is None else {"detect_size": as_int(detect_size,
+                                                                      "detect_size")}
         return haar_spec(margin=as_float(margin, "margin"), align=as_bool(align, "align"),
-                         no_face=str(no_face))
+                         no_face=str(no_face), **size)
     except ValueError as e:
         raise DatasetSpecError(f"face crop options: {e}") from None
 
 
 def pop_crop_options(options: dict) -> dict:
-    """Take the face-crop options (face_crop, margin, align, no_face) out of ``options``."""
-    return {k: options.pop(k) for k in ("face_crop", "margin", "align", "no_face") if k in options}
+    """Take the face-crop options (face_crop, margin, align, no_face, detect_size) out of
+    ``options``."""
+    return {k: options.pop(k) for k in ("face_crop", "margin", "align", "no_face", "detect_size")
+            if k in options}
 
 
 def no_unknown_options(dataset: str, options: dict) -> None:

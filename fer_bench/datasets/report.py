@@ -1,6 +1,7 @@
 """What `fer-bench datasets prepare` does: load a dataset the way a run would, then
 report counts per class and split, what was skipped or dropped and why, and optionally
-decode every image (and run the face detector) before any extraction starts."""
+decode every image and run the face detector (filling the detection cache that feature
+extraction reads) before any extraction starts."""
 from __future__ import annotations
 
 import time
@@ -11,6 +12,7 @@ import pandas as pd
 
 from fer_bench.datasets.base import Dataset
 from fer_bench.datasets.registry import dataset_entry, load_dataset
+from fer_bench.datasets.validation import DetectionPass
 
 
 @dataclass
@@ -19,6 +21,7 @@ class PrepareReport:
     seconds: float                          # load time
     bad_images: pd.DataFrame | None = None  # id, path, error of images that fail to decode
     faces: pd.Series | None = None          # detector outcome counts
+    detection: DetectionPass | None = None  # the detector pass (cached / run, time, file)
 
     def counts(self) -> pd.DataFrame:
         """Images per class (rows) and split (columns), with totals."""
@@ -49,13 +52,42 @@ class PrepareReport:
             lines += ["", f"face detector: found {found}/{total} "
                       f"({100.0 * found / max(total, 1):.1f}%): "
                       + ", ".join(f"{k} {v}" for k, v in self.faces.items())]
+            lines += self._detection_lines(total - found)
         return "\n".join(lines)
+
+    def _detection_lines(self, faceless: int) -> list[str]:
+        lines = []
+        policy = (self.dataset.face_crop or {}).get("no_face", "full-image")
+        if faceless and policy == "full-image":
+            lines.append(f"no face: {_images(faceless)} use the no_face=full-image fallback "
+                         "(the whole image)")
+        elif faceless and policy == "error":
+            lines.append(f"no face: {_images(faceless)} stop an extraction (no_face=error)")
+        p = self.detection
+        if p is not None:
+            total = p.cached + p.detected
+            if p.detected == 0:
+                lines.append(f"detections: all {total} cached, none run ({p.seconds:.1f} s)")
+            else:
+                lines.append(f"detections: {p.cached} cached, {p.detected} run in "
+                             f"{p.seconds:.1f} s")
+            if p.cache_file is not None:
+                lines.append(f"detection cache: {p.cache_file}")
+        return lines
+
+
+def _images(n: int) -> str:
+    return f"{n} image" + ("" if n == 1 else "s")
 
 
 def prepare(spec: str, root: str | Path | None = None, check_images: bool = False,
-            check_faces: bool = False, progress: bool = False, **options) -> PrepareReport:
+            check_faces: bool = False, progress: bool = False, detect: bool = False,
+            **options) -> PrepareReport:
+    """``detect`` (or ``check_faces``, the same): run the face detector on every image
+    (datasets with a detector crop), filling the detection cache, and report its rate."""
     from fer_bench.datasets.validation import check_images as decode_all
-    from fer_bench.datasets.validation import face_outcomes
+    from fer_bench.datasets.validation import detect_rows, face_outcomes
+    from fer_bench.images.detections import detector_spec
 
     dataset_entry(spec)                      # import the adapters before timing the load
     start = time.perf_counter()
@@ -63,8 +95,12 @@ def prepare(spec: str, root: str | Path | None = None, check_images: bool = Fals
     report = PrepareReport(dataset, time.perf_counter() - start)
     if check_images:
         report.bad_images = decode_all(dataset, progress=progress)
-    if check_faces and dataset.face_crop is not None:
+    if (check_faces or detect) and dataset.face_crop is not None:
         good = dataset if report.ok else dataset.subset(
             ~dataset.manifest["id"].isin(report.bad_images["id"]).to_numpy())
-        report.faces = face_outcomes(good, progress=progress).value_counts()
+        if detector_spec(good.face_crop) is not None:
+            report.detection = detect_rows(good, progress=progress)
+            report.faces = report.detection.outcomes.value_counts()
+        else:
+            report.faces = face_outcomes(good, progress=progress).value_counts()
     return report

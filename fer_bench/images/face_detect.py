@@ -9,7 +9,8 @@ lab / wild faces against 45% / 50% for OpenCV's tutorial setting (default cascad
 setting out. (Generated faces are drawn, not photographed, and Haar was trained on
 photographs: these rates are not its rate on CK+ or JAFFE, which were not measured.)
 ``min_size`` is a fraction of the shorter image side so one setting fits 48 px crops and
-640 px frames alike.
+640 px frames alike, and keeps its meaning when an image is downscaled for
+detection (``detect_size``, see :mod:`fer_bench.images.detections`).
 """
 from __future__ import annotations
 
@@ -29,6 +30,10 @@ HAAR_DEFAULTS = {
     "min_neighbors": 3,
     "min_size": 0.1,       # smallest face side, as a fraction of the shorter image side
     "equalize": True,      # histogram equalisation before detection
+    # Longest image side detection runs at (larger images are downscaled, results mapped
+    # back; 0 = full resolution): fer_bench.images.detections.detect. detect_face itself
+    # works at the resolution it is given.
+    "detect_size": 640,
 }
 
 
@@ -79,16 +84,19 @@ def detect_face(grey: np.ndarray, spec: dict | None = None,
     if len(faces) == 0:
         return None
     x, y, w, h = (int(v) for v in max(faces, key=lambda f: int(f[2]) * int(f[3])))
-    eyes = _find_eyes(img, (x, y, w, h), p) if find_eyes else None
+    eyes = find_eyes_in_face(img, (x, y, w, h), p) if find_eyes else None
     return FaceDetection((x, y, w, h), eyes)
 
 
-def _find_eyes(img: np.ndarray, box, p: dict):
-    """One eye in each half of the face's upper part, at about the same height.
+def find_eyes_in_face(img: np.ndarray, box, p: dict | None = None):
+    """Both eye centres of the face at ``box`` in grey image ``img`` (equalised as the
+    spec says), or None: one eye in each half of the face's upper part, at about the
+    same height.
 
     Eye cascades fire on brows and nostrils too; restricting each eye to its own half of
     the upper face and bounding the tilt (< 30 degrees) rejects most of those.
     """
+    p = {**HAAR_DEFAULTS, **(p or {})}
     x, y, w, h = box
     roi = img[y:y + h // 2 + h // 10, x:x + w]
     side = max(4, w // 8)

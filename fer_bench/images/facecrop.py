@@ -15,6 +15,11 @@ recorded in ``Dataset.face_crop`` and so in the feature key, whose ``method`` se
 
 Build complete specs with :func:`haar_spec` so every setting that changes pixels is
 written out (and keyed), not left to a default that might change.
+
+Detection and crop are separate steps: :func:`fer_bench.images.detections.detect` finds
+the face (on a copy downscaled to ``detect_size``) and :func:`crop_detection` cuts it, so
+a detection can come from the detection cache instead (the image loader passes
+``detect``, see :mod:`fer_bench.datasets.detections`).
 """
 from __future__ import annotations
 
@@ -24,8 +29,8 @@ from collections import Counter
 import numpy as np
 import torch
 
-from fer_bench.images.face_detect import (HAAR_DEFAULTS, NO_FACE_POLICIES, FaceDetection,
-                                          detect_face, grey_array)
+from fer_bench.images.detections import detect as run_detector
+from fer_bench.images.face_detect import HAAR_DEFAULTS, NO_FACE_POLICIES, FaceDetection
 
 
 class NoFaceError(ValueError):
@@ -40,6 +45,10 @@ def haar_spec(margin: float = 0.2, align: bool = True, no_face: str = "full-imag
     unknown = set(detector) - set(HAAR_DEFAULTS)
     if unknown:
         raise ValueError(f"unknown Haar settings {sorted(unknown)}; known: {sorted(HAAR_DEFAULTS)}")
+    size = detector.get("detect_size", HAAR_DEFAULTS["detect_size"])
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise ValueError(f"detect_size must be a whole number of pixels, 0 or more (0: full "
+                         f"resolution), got {size!r}")
     return {"method": "haar", "margin": float(margin), "align": bool(align),
             "no_face": no_face, **HAAR_DEFAULTS, **detector}
 
@@ -84,27 +93,48 @@ def align_to_eyes(image: torch.Tensor, detection: FaceDetection) -> tuple[torch.
     return torch.from_numpy(np.ascontiguousarray(rotated)).permute(2, 0, 1), box
 
 
+def outcome(detection: FaceDetection | None, spec: dict) -> str:
+    """What a crop makes of a detection: "aligned", "face" (found; eyes not found or
+    alignment off) or "no face"."""
+    if detection is None:
+        return "no face"
+    return "aligned" if _use_eyes(detection, spec) else "face"
+
+
+def _use_eyes(detection: FaceDetection, spec: dict) -> bool:
+    # The Haar detector always looks for the eyes; align=false leaves them unused.
+    # MediaPipe always returns eyes and has always aligned with them (its spec's align is
+    # not read), which this keeps.
+    return detection.eyes is not None and (spec.get("method") == "mediapipe"
+                                           or bool(spec.get("align", True)))
+
+
+def crop_detection(image: torch.Tensor, detection: FaceDetection | None,
+                   spec: dict) -> tuple[torch.Tensor | None, str]:
+    """Cut the face ``detection`` found in ``image`` as ``spec`` says (align, margin) ->
+    (crop or None when no face, :func:`outcome`)."""
+    found = outcome(detection, spec)
+    if detection is None:
+        return None, found
+    margin = float(spec.get("margin", 0.2))
+    if found == "aligned":
+        rotated, box = align_to_eyes(image, detection)
+        return crop_box(rotated, box, margin), found
+    return crop_box(image, detection.box, margin), found
+
+
 def detect_and_crop(image: torch.Tensor, spec: dict) -> tuple[torch.Tensor | None, str]:
     """Detector crop of one image -> (crop or None, outcome) with outcome one of
     "aligned", "face" (found, eyes not found or alignment off), "no face"."""
-    if spec.get("method") == "mediapipe":
-        from fer_bench.images.mediapipe_detect import detect_face_mediapipe
-        detection = detect_face_mediapipe(image, spec)
-    else:
-        detection = detect_face(grey_array(image), spec, find_eyes=bool(spec.get("align", True)))
-    if detection is None:
-        return None, "no face"
-    margin = float(spec.get("margin", 0.2))
-    if detection.eyes is not None:
-        rotated, box = align_to_eyes(image, detection)
-        return crop_box(rotated, box, margin), "aligned"
-    return crop_box(image, detection.box, margin), "face"
+    return crop_detection(image, run_detector(image, spec), spec)
 
 
 def apply_face_crop(image: torch.Tensor, box, spec: dict | None,
-                    stats: Counter | None = None) -> torch.Tensor:
+                    stats: Counter | None = None, detect=None) -> torch.Tensor:
     """Crop one uint8 (C, H, W) image as ``spec`` says; ``stats`` (optional) counts the
-    outcomes ("box", "aligned", "face", "no face") so callers can report them."""
+    outcomes ("box", "aligned", "face", "no face") so callers can report them.
+    ``detect`` (optional): image -> FaceDetection or None, used instead of running the
+    spec's detector (the image loader passes a detection-cache look-up)."""
     if spec is None:
         return image
     method = spec.get("method", "box")
@@ -115,8 +145,9 @@ def apply_face_crop(image: torch.Tensor, box, spec: dict | None,
         _count(stats, "box")
         return crop_box(image, box, float(spec.get("margin", 0.0)))
     if method in ("haar", "mediapipe"):
-        crop, outcome = detect_and_crop(image, spec)
-        _count(stats, outcome)
+        detection = detect(image) if detect is not None else run_detector(image, spec)
+        crop, found = crop_detection(image, detection, spec)
+        _count(stats, found)
         if crop is not None:
             return crop
         policy = spec.get("no_face", "full-image")
@@ -126,6 +157,6 @@ def apply_face_crop(image: torch.Tensor, box, spec: dict | None,
     raise ValueError(f"unknown face-crop method {method!r}; known: box, haar, mediapipe")
 
 
-def _count(stats: Counter | None, outcome: str) -> None:
+def _count(stats: Counter | None, what: str) -> None:
     if stats is not None:
-        stats[outcome] += 1
+        stats[what] += 1
