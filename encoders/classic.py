@@ -14,31 +14,20 @@ statistics alone (scikit-image, extra ``classic``).
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
 
-import numpy as np
 import torch
 from torch import nn
 
 from fer_bench.encoder import Encoder, EncoderInfo
 from fer_bench.encoder_pool import ChunkPool
 from fer_bench.encoder_registry import register_encoder
+from fer_bench.images.descriptors import describe_images, skimage_feature
 from fer_bench.images.preprocess import Preprocessing
 
-_EXTRA = "classic"
 # mean 0, std 1: the network input is uint8 / 255 exactly, which forward() turns back into
 # the same uint8 image for scikit-image.
 _UNIT = dict(channels="grey", mean=(0.0,), std=(1.0,))
-
-
-def _skimage_feature():
-    try:
-        from skimage import feature
-    except ImportError:
-        raise ImportError(f"the lbp and hog encoders need scikit-image: "
-                          f"pip install 'fer-bench[{_EXTRA}]'") from None
-    return feature
 
 
 class PerImageDescriptor(nn.Module):
@@ -54,34 +43,6 @@ class PerImageDescriptor(nn.Module):
         return torch.from_numpy(self.describe(images)).to(x.device)
 
 
-def describe_images(kind: str, params: tuple) -> Callable[[np.ndarray], np.ndarray]:
-    """The per-chunk function of descriptor ``kind`` (built in each worker process)."""
-    describe = {"lbp": lbp_histograms, "hog": hog_descriptor}[kind]
-    return lambda images: np.stack([describe(img, *params) for img in images]).astype(
-        np.float32)
-
-
-def lbp_histograms(image: np.ndarray, points: int = 8, radius: float = 2,
-                   grid: int = 7) -> np.ndarray:
-    """Concatenated L1-normalised non-rotation-invariant uniform LBP histograms of the
-    ``grid`` x ``grid`` cells (``np.array_split`` sizes when the side does not divide)."""
-    codes = _skimage_feature().local_binary_pattern(image, points, radius, method="nri_uniform")
-    bins = points * (points - 1) + 3  # uniform patterns + one bin for the rest
-    hists = []
-    for band in np.array_split(codes, grid, axis=0):
-        for cell in np.array_split(band, grid, axis=1):
-            h = np.bincount(cell.astype(np.int64).ravel(), minlength=bins)[:bins]
-            hists.append(h / max(cell.size, 1))
-    return np.concatenate(hists)
-
-
-def hog_descriptor(image: np.ndarray, orientations: int = 9, cell: int = 8,
-                   block: int = 2) -> np.ndarray:
-    return _skimage_feature().hog(image, orientations=orientations, pixels_per_cell=(cell, cell),
-                                  cells_per_block=(block, block), block_norm="L2-Hys",
-                                  feature_vector=True)
-
-
 class DescriptorEncoder(Encoder):
     def __init__(self, info: EncoderInfo, device, kind: str, params: tuple,
                  workers: int | None = None):
@@ -89,7 +50,7 @@ class DescriptorEncoder(Encoder):
         self.kind, self.params, self.workers = kind, params, workers
 
     def build(self) -> nn.Module:
-        _skimage_feature()  # fail here, with the extra's name, not inside the first batch
+        skimage_feature()  # fail here, with the extra's name, not inside the first batch
         return PerImageDescriptor(ChunkPool(partial(describe_images, self.kind, self.params),
                                             self.workers))
 

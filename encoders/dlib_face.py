@@ -19,18 +19,16 @@ from __future__ import annotations
 
 from functools import partial
 
-import numpy as np
 import torch
 from torch import nn
 
 from fer_bench.encoder import Encoder, EncoderInfo
 from fer_bench.encoder_pool import ChunkPool
 from fer_bench.encoder_registry import register_encoder
+from fer_bench.encoders.dlib_describer import CHIP, NAME, DlibDescriber, import_dlib
 from fer_bench.fetch import PinnedFile, declare_weights, locate
 from fer_bench.images.preprocess import Preprocessing
 
-NAME = "dlib-face"
-CHIP = 150  # dlib's face chip side
 _RELEASE = dict(encoder=NAME, distribution="face-recognition-models", version="0.3.0",
                 licence="CC0-1.0 (Davis King's dlib-models, packaged by Adam Geitgey)")
 RECOGNITION, LANDMARKS = declare_weights(
@@ -43,42 +41,6 @@ RECOGNITION, LANDMARKS = declare_weights(
 )
 
 
-def import_dlib():
-    try:
-        import dlib
-    except ImportError:
-        raise ImportError(f"the {NAME} encoder needs dlib: pip install 'fer-bench[identity]' "
-                          "(the dlib-bin wheel)") from None
-    return dlib
-
-
-class DlibDescriber:
-    """dlib's two models, loaded once (per worker process): uint8 RGB (N, S, S, 3) ->
-    (N, 128) float32 descriptors."""
-
-    def __init__(self, align: bool):
-        dlib = import_dlib()
-        self.align = align
-        self.net = dlib.face_recognition_model_v1(str(locate(RECOGNITION)))
-        self.shape = dlib.shape_predictor(str(locate(LANDMARKS))) if align else None
-        self._rectangle, self._get_face_chip = dlib.rectangle, dlib.get_face_chip
-
-    def chip(self, rgb: np.ndarray) -> np.ndarray:
-        """The 150x150 chip the network sees (what compute_face_descriptor(img, shape)
-        extracts internally: size 150, padding 0.25)."""
-        if not self.align:
-            return rgb
-        h, w = rgb.shape[:2]
-        landmarks = self.shape(rgb, self._rectangle(0, 0, w - 1, h - 1))
-        return self._get_face_chip(rgb, landmarks, size=CHIP, padding=0.25)
-
-    def __call__(self, images: np.ndarray) -> np.ndarray:
-        chips = [self.chip(np.ascontiguousarray(img)) for img in images]
-        # dlib's batch call gives the same descriptors as one call per chip, a bit faster.
-        out = np.array([list(d) for d in self.net.compute_face_descriptor(chips)], np.float32)
-        return out.reshape(len(chips), 128)
-
-
 class DlibFaceDescriptor(nn.Module):
     """Parameter-free wrapper: float RGB in [0, 1] (N, 3, S, S) -> (N, 128) descriptors,
     over one worker process per core (dlib runs the network on one thread)."""
@@ -86,7 +48,8 @@ class DlibFaceDescriptor(nn.Module):
     def __init__(self, align: bool, workers: int | None = None):
         super().__init__()
         import_dlib()   # fail here, with the extra's name, not inside a worker
-        self.describe = ChunkPool(partial(DlibDescriber, align), workers)
+        self.describe = ChunkPool(partial(DlibDescriber, align, str(locate(RECOGNITION)),
+                                          str(locate(LANDMARKS))), workers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         images = (x * 255.0).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1)

@@ -13,6 +13,7 @@ closed or collected.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import weakref
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -22,6 +23,7 @@ import numpy as np
 from fer_bench.runtime import worker_count
 
 ChunkFn = Callable[[np.ndarray], np.ndarray]
+WORKERS_ENV = "FER_BENCH_ENCODER_WORKERS"
 # Below this many images per batch the chunks are too small to pay for the transfer.
 MIN_IMAGES_PER_WORKER = 4
 
@@ -41,13 +43,16 @@ def _run_chunk(chunk: np.ndarray) -> np.ndarray:
 class ChunkPool:
     """``pool(images)`` = ``factory()(images)``, computed over ``workers`` processes.
 
-    ``workers`` None: one per core (:func:`fer_bench.runtime.worker_count`); 1: in this
-    process, no pool at all.
+    ``workers`` None: ``$FER_BENCH_ENCODER_WORKERS`` when set (the test suite sets 1:
+    its batches are too small to pay for starting workers), else one per core
+    (:func:`fer_bench.runtime.worker_count`); 1: in this process, no pool at all.
     """
 
     def __init__(self, factory: Callable[[], ChunkFn], workers: int | None = None):
         self.factory = factory
-        self.workers = worker_count(64) if workers is None else max(1, int(workers))
+        if workers is None:
+            workers = int(os.environ.get(WORKERS_ENV) or 0) or worker_count(64)
+        self.workers = max(1, int(workers))
         self._local: ChunkFn | None = None
         self._executor: ProcessPoolExecutor | None = None
 

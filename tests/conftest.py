@@ -15,6 +15,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 os.environ.setdefault("FER_BENCH_CACHE", str(REPO / ".fer-bench-cache" / "tests"))
 os.environ.setdefault("MPLBACKEND", "Agg")
+# Per-image encoders (lbp, hog, dlib-face) compute in-process unless a test asks for
+# workers: spawning a pool per small test batch costs more than it saves.
+os.environ.setdefault("FER_BENCH_ENCODER_WORKERS", "1")
 
 
 def ferplus_root() -> Path | None:

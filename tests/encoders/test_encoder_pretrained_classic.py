@@ -10,7 +10,7 @@ import torch
 
 from fer_bench.check_encoder import check_encoder
 from fer_bench.encoder_registry import get_encoder
-from fer_bench.encoders.classic import lbp_histograms
+from fer_bench.images.descriptors import lbp_histograms
 from fer_bench.synth import sample_faces
 
 feature = pytest.importorskip("skimage.feature")
@@ -91,3 +91,17 @@ def test_bad_settings_are_refused():
         get_encoder("hog", size=8, cell=8)
     with pytest.raises(ValueError, match="no --weights"):
         get_encoder("hog", weights="x.pt")
+
+
+@pytest.mark.parametrize("name", ["lbp", "hog"])
+def test_descriptors_over_two_worker_processes_are_the_bytes_of_one(name):
+    pytest.importorskip("skimage")
+    faces, _ = sample_faces(24, size=64, seed=5)
+    faces = torch.as_tensor(faces)
+    one = get_encoder(name, workers=1).embed(faces).numpy()
+    enc = get_encoder(name, workers=2)
+    two = enc.embed(faces).numpy()
+    assert one.shape == (24, enc.info.embed_dim)
+    assert one.tobytes() == two.tobytes()
+    # the worker count is not part of the encoder's identity (nor of the feature key)
+    assert get_encoder(name, workers=1).info == get_encoder(name, workers=2).info

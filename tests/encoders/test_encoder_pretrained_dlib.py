@@ -10,7 +10,7 @@ import torch
 
 from fer_bench.encoder_registry import get_encoder
 from fer_bench.encoders import dlib_face as df
-from fer_bench.fetch import WeightsNotFetched, cached_path
+from fer_bench.fetch import WeightsNotFetched, cached_path, locate
 
 HAS_DLIB = importlib.util.find_spec("dlib") is not None
 FETCHED = all(cached_path(p).is_file() for p in (df.RECOGNITION, df.LANDMARKS))
@@ -59,7 +59,7 @@ def test_aligned_descriptor_is_the_descriptor_of_dlibs_face_chip():
     faces = sample_faces(2, size=150, preset="synth-wild")[0]
     aligned = get_encoder("dlib-face")
     feats = aligned.embed(faces)
-    describer = df.DlibDescriber(align=True)
+    describer = df.DlibDescriber(True, str(locate(df.RECOGNITION)), str(locate(df.LANDMARKS)))
     chips = torch.stack([torch.from_numpy(describer.chip(f.permute(1, 2, 0).numpy().copy()))
                          for f in faces]).permute(0, 3, 1, 2)
     assert chips.shape == (2, 3, df.CHIP, df.CHIP)
