@@ -17,9 +17,10 @@ Each arm is trained once (resumable: a rerun continues or skips it), exported as
 ``crs-cont`` revision named ``study-<arm>-s<steps>`` whose metadata states its method,
 weight vector and pre-training label set, then evaluated with linear, knn, few-shot,
 cross-dataset and unseen-expression over FERPlus and the generated presets, beside
-random-resnet18. Records go to ``<out>/records``; ``<out>/leaderboard.md``, the plots and
-``<out>/study.csv`` (one row per arm) are rebuilt from whatever records exist, so a
-half-finished study shows exactly what it has.
+random-resnet18. Records go to ``<out>/records``; ``<out>/leaderboard.md``, the plots,
+``<out>/study.csv`` (one row per arm), ``<out>/training.md`` and ``<out>/health/`` (the
+arms' health curves) are rebuilt from whatever exists, so a half-finished study shows
+exactly what it has.
 
     python scripts/study.py --plan                  # the arms, the budget, the CPU time
     FER_BENCH_DATA=/data python scripts/study.py --steps 975
@@ -130,7 +131,9 @@ def summarise(args) -> None:
     subprocess.call(fb + ["plot", "--results-dir", str(records), "--out",
                           str(Path(args.out) / "plots")], cwd=REPO, stdout=subprocess.DEVNULL)
     from study_table import write_study_table
+    from study_training import main as write_training_table
     write_study_table(Path(args.out))
+    write_training_table(Path(args.runs), Path(args.out))
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ sys.path.insert(0, str(SCRIPTS))
 
 import study  # noqa: E402
 import study_table  # noqa: E402
+import study_training  # noqa: E402
 
 
 def args(tmp_path, **changes) -> argparse.Namespace:
@@ -152,3 +153,27 @@ def test_contempt_cells_only_where_contempt_was_the_one_unseen_class(tmp_path):
     table = study_table.markdown(frame).splitlines()
     assert table[2].endswith("| 30.0 [20.0, 40.0] | 20.0 |")
     assert table[3].endswith("| n/a | 10.0 |")
+
+
+def test_the_training_table_reads_each_finished_run(tmp_path):
+    import json
+    run = tmp_path / "runs" / "study-supcon-s975-no-contempt"
+    run.mkdir(parents=True)
+    events = [{"event": "health", "epoch": 0.0, "knn_mca": 0.177, "effective_rank": 12.4,
+               "top_share": 0.57},
+              {"event": "step", "images_per_s": 150.0}, {"event": "step", "images_per_s": 170.0},
+              {"event": "step", "images_per_s": 10.0},
+              {"event": "health", "epoch": 5.03, "knn_mca": 0.345, "effective_rank": 4.3,
+               "top_share": 0.47},
+              {"event": "stop", "global_step": 975, "epochs_run": 5.03, "elapsed_s": 780.0}]
+    (run / "train_log.jsonl").write_text("\n".join(json.dumps(e) for e in events))
+    (run / "health.png").write_bytes(b"png")
+    unfinished = tmp_path / "runs" / "study-simclr-s975-no-contempt"
+    unfinished.mkdir()
+    (unfinished / "train_log.jsonl").write_text(json.dumps(events[0]))
+    study_training.main(tmp_path / "runs", tmp_path / "out")
+    table = (tmp_path / "out" / "training.md").read_text().splitlines()
+    assert len(table) == 3            # header, rule, one finished arm
+    assert table[2] == ("| supcon | 975 | 5.03 | 13.0 min | 150 | 17.7 / - / - / 34.5 | "
+                        "4.30 | 47% |")
+    assert (tmp_path / "out" / "health" / "supcon.png").read_bytes() == b"png"
