@@ -1,5 +1,6 @@
 """Linear probe: separable toy problem, parity with scikit-learn, warm starts, selection,
-convergence at every C, the same result whatever the thread count."""
+convergence at every C, the same result whatever the thread count, the coarse-to-fine
+search of C."""
 
 import inspect
 import os
@@ -13,8 +14,9 @@ import torch
 from sklearn.linear_model import LogisticRegression
 
 from fer_bench.metrics import classification_metrics
-from fer_bench.probes.linear import (DEFAULT_CS, DEFAULT_SELECT_TOLERANCE, fit_logistic,
-                                     linear_probe, select_C)
+from fer_bench.probes.linear import (DEFAULT_CS, DEFAULT_SELECT_TOLERANCE, DEFAULT_TOL,
+                                     LinearProbe, fit_logistic, linear_probe, search_C,
+                                     select_C)
 
 
 def sklearn_objective(X, y, coef, intercept, C, classes):
@@ -326,3 +328,118 @@ def test_every_fit_of_the_sweep_is_at_the_optimum(shape):
         assert np.sum(model.predict(Xn) != reference.predict(Xn)) <= 2, C
     assert [e["C"] for e in result.path[:-1]] == sorted(result.sweep_models)
     assert all(e["stop"] in ("tol", "precision") and e["grad_max"] >= 0 for e in result.path)
+
+
+# -- coarse-to-fine search of C -------------------------------------------------------------
+
+def searched(values, search):
+    """search_C over DEFAULT_CS on a hand-made validation curve (one score per C)."""
+    curve, asked = dict(zip(DEFAULT_CS, values, strict=True)), []
+
+    def score(C):
+        asked.append(C)
+        return curve[C]
+
+    found, stopped_early = search_C(DEFAULT_CS, score, search=search)
+    assert list(found) == asked and len(set(asked)) == len(asked)  # each C once, in order
+    return found, stopped_early
+
+
+# Hand-made curves over the 19 half-decades 1e-3..1e6; each Cs[i] = 10 ** (i / 2 - 3).
+FLAT = [0.125] * 3 + [0.2, 0.3, 0.497] + [0.5, 0.499, 0.5, 0.501, 0.5, 0.498, 0.5, 0.499,
+                                          0.501, 0.5, 0.499, 0.5, 0.5]
+HALF_DECADE_PEAK = [0.1, 0.15, 0.2, 0.3, 0.4, 0.45, 0.5, 0.55, 0.60, 0.66, 0.61, 0.58, 0.55,
+                    0.5, 0.45, 0.4, 0.35, 0.3, 0.25]
+RISING = [0.125] * 4 + [0.13 + 0.04 * i for i in range(13)] + [0.797, 0.8]
+
+
+@pytest.mark.parametrize("values, chosen, stopped_early", [
+    (FLAT, DEFAULT_CS[5], False),              # smallest C of the band: a half-decade
+    (HALF_DECADE_PEAK, DEFAULT_CS[9], True),   # 31.6, between two decades that miss it
+    (RISING, DEFAULT_CS[17], False),           # 3.16e5, within the band of the top 1e6
+])
+def test_coarse_fine_chooses_the_full_sweeps_C_with_fewer_fits(values, chosen, stopped_early):
+    full, full_stopped = searched(values, "full")
+    coarse_fine, coarse_stopped = searched(values, "coarse-fine")
+    assert select_C(full) == select_C(coarse_fine) == chosen
+    assert full_stopped == coarse_stopped == stopped_early
+    assert len(coarse_fine) < len(full)
+    decades = [c for c in coarse_fine if DEFAULT_CS.index(c) % 2 == 0]
+    assert list(coarse_fine)[: len(decades)] == decades == sorted(decades)  # climbed first
+    assert all(coarse_fine[c] == values[DEFAULT_CS.index(c)] for c in coarse_fine)
+
+
+def test_coarse_fine_climb_stops_two_decades_past_the_peak():
+    found, stopped_early = searched(HALF_DECADE_PEAK, "coarse-fine")
+    # decades up to 1e4 (100 scored 0.61; 1e3 and 1e4 both below 0.605), then 31.6 and 316
+    assert stopped_early and list(found) == [*DEFAULT_CS[0:15:2], DEFAULT_CS[9], DEFAULT_CS[11]]
+
+
+def test_coarse_fine_cannot_see_an_isolated_half_decade_best():
+    # crs-cont's committed synth-wild curve (the reference's one case of 48 where the
+    # searches differ): its best score is a lone half-decade, 3.16e5, two decades from any
+    # other point within half a point of it. The full sweep's band hangs from that point
+    # (choice 1e3); coarse-fine never fits it, and chooses 100 from the band of 1e3.
+    values = [0.19, 0.1887, 0.1924, 0.2136, 0.2131, 0.2193, 0.2294, 0.245, 0.2538, 0.267,
+              0.2807, 0.2814, 0.2839, 0.2826, 0.2746, 0.2798, 0.2796, 0.2888, 0.2824]
+    full, _ = searched(values, "full")
+    coarse_fine, _ = searched(values, "coarse-fine")
+    assert select_C(full) == 1e3 and select_C(coarse_fine) == 100.0
+    assert DEFAULT_CS[17] not in coarse_fine
+
+
+def test_an_unknown_search_is_refused():
+    X, y = random_problem(5)
+    with pytest.raises(ValueError, match="unknown search"):
+        linear_probe(X, y, X, y, X, 3, search="grid")
+    with pytest.raises(ValueError, match="unknown search"):
+        search_C(DEFAULT_CS, lambda C: 0.0, search="random")
+
+
+@pytest.mark.parametrize("shape, chosen", [((11, 500, 200, 4, 0.3), DEFAULT_CS[7]),  # 3.16
+                                           ((8, 900, 24, 4, 0.4), 10.0)])
+def test_coarse_fine_probe_matches_the_full_sweep(shape, chosen):
+    X, y = weak_problem(*shape)
+    n, k = len(X), shape[3]
+    a, b = int(0.6 * n), int(0.8 * n)
+    split = (X[:a], y[:a], X[a:b], y[a:b], X[b:], k)
+    full = linear_probe(*split)
+    coarse_fine = linear_probe(*split, search="coarse-fine")
+    assert full.best_C == coarse_fine.best_C == chosen
+    # Both refits stop with every gradient component of scikit-learn's objective below
+    # tol, and that objective is 1-strongly convex in W: each is within sqrt(#parameters)
+    # * tol of the optimum, whatever path led there.
+    assert full.model.stop == coarse_fine.model.stop == "tol"
+    bound = 2 * np.sqrt(k * (X.shape[1] + 1)) * DEFAULT_TOL
+    assert np.linalg.norm(full.model.coef - coarse_fine.model.coef) <= bound
+    assert full.model.objective == pytest.approx(coarse_fine.model.objective, rel=1e-7)
+    np.testing.assert_array_equal(full.test_pred, coarse_fine.test_pred)
+    for C in set(full.sweep_models) & set(coarse_fine.sweep_models):  # train-only fits too
+        assert full.val_curve[C] == coarse_fine.val_curve[C], C
+        if full.sweep_models[C].stop == coarse_fine.sweep_models[C].stop == "tol":
+            difference = full.sweep_models[C].coef - coarse_fine.sweep_models[C].coef
+            assert np.linalg.norm(difference) <= bound, C
+    # Fewer fits, all of them counted and listed.
+    assert coarse_fine.n_fits < full.n_fits
+    for result in (full, coarse_fine):
+        assert result.n_fits == len(result.val_curve) + 1 == len(result.path)
+        assert [e["C"] for e in result.path[:-1]] == list(result.val_curve)
+        assert result.path[-1]["stage"] == "refit"
+    assert set(coarse_fine.val_curve) <= set(DEFAULT_CS)
+    assert coarse_fine.search == "coarse-fine" and full.search == "full"
+    assert coarse_fine.selection()["search"] == "coarse-fine"
+    assert coarse_fine.selection()["fits"] == coarse_fine.n_fits
+    assert "search" not in full.selection() and "fits" not in full.selection()
+
+
+def test_linear_probe_object_takes_the_search():
+    X, y = weak_problem(8, 900, 24, 4, 0.4)
+    probe = LinearProbe(search="coarse-fine").fit(X[:600], y[:600], 4, X_val=X[600:750],
+                                                  y_val=y[600:750])
+    assert probe.result.search == "coarse-fine"
+    assert probe.fit_details()["selection"]["search"] == "coarse-fine"
+    direct = linear_probe(X[:600], y[:600], X[600:750], y[600:750], None, 4,
+                          search="coarse-fine")
+    assert probe.hyperparameters() == {"C": direct.best_C}
+    assert probe.result.val_curve == direct.val_curve
+    assert LinearProbe().search == "full"
