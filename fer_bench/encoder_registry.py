@@ -32,9 +32,9 @@ from fer_bench.plugins import (
     UnknownName,
     declared_options,
     declared_types,
-    number_or_text,
     parse_options,
     parse_spec,
+    spec_name,
     typed_options,
 )
 
@@ -73,7 +73,7 @@ def split_encoder_spec(spec: str) -> tuple[Factory, Spec]:
     """The factory of ``spec`` and its parsed form: ``NAME[@REVISION][:key=value,...]``
     for a registered or installed encoder, ``pkg.module:factory[:key=value,...]`` for a
     user's own module."""
-    name = spec.split(":", 1)[0].split("@", 1)[0].strip()
+    name = spec_name(spec)
     if name in ENCODERS:
         return ENCODERS.get(name), parse_spec(spec, "encoder")
     if ":" in spec:
@@ -103,17 +103,19 @@ def spec_options(spec: str) -> dict[str, object]:
                             f"(drop '@{parsed.revision}')")
         if "revision" in parsed.options:
             raise SpecError(f"encoder spec {spec!r}: give the revision once (@REVISION)")
-    takes_any = _takes_any_keyword(factory)
-    known = {k: v for k, v in declared.items() if k not in _RUN_SET}
-    unknown = {k: v for k, v in parsed.options.items() if k not in known}
-    options = typed_options(Spec(spec, parsed.name, None, None, {
-        k: v for k, v in parsed.options.items() if k in known or not takes_any}),
-        declared, "encoder", _RUN_SET, hints=declared_types(factory))
-    if takes_any:
-        options.update({k: number_or_text(v) for k, v in unknown.items()})
+    options = _typed(factory, Spec(spec, parsed.name, None, None, parsed.options))
     if parsed.revision is not None:
         options["revision"] = parsed.revision
     return options
+
+
+def _typed(factory: Factory, spec: Spec) -> dict[str, object]:
+    """``spec.options`` typed by the factory's keyword defaults; a factory that takes
+    ``**options`` also gets the keys it does not declare, as numbers or text."""
+    declared = declared_options(factory)
+    if _takes_any_keyword(factory):
+        declared = {**{k: None for k in spec.options if k not in _RUN_SET}, **declared}
+    return typed_options(spec, declared, "encoder", _RUN_SET, hints=declared_types(factory))
 
 
 def _takes_any_keyword(factory: Factory) -> bool:
@@ -210,9 +212,4 @@ def parse_encoder_options(spec: str, pairs: list[str] | tuple[str, ...]) -> dict
             if key in text:
                 raise SpecError(f"encoder option {key} given twice")
             text[key] = value
-    if _takes_any_keyword(factory):
-        declared = {**{k: None for k in text}, **declared_options(factory)}
-    else:
-        declared = declared_options(factory)
-    return typed_options(Spec(spec, parsed.name, None, None, text), declared, "encoder",
-                         _RUN_SET, hints=declared_types(factory))
+    return _typed(factory, Spec(spec, parsed.name, None, None, text))

@@ -94,6 +94,11 @@ def parse_spec(text: str, kind: str = "plug-in", takes_path: bool = False) -> Sp
     return Spec(text, name, revision.strip() or None, path, options)
 
 
+def spec_name(text: str) -> str:
+    """The plug-in name a spec starts with: ``crs-cont@r1:size=8`` -> ``crs-cont``."""
+    return text.split(":", 1)[0].split("@", 1)[0].strip()
+
+
 def parse_options(text: str, spec: str, kind: str = "plug-in") -> dict[str, str]:
     """``key=value,key=value`` -> {key: value} (keys with '-' spelt with '_')."""
     options: dict[str, str] = {}

@@ -21,10 +21,11 @@ def _weights(pairs: tuple[str, ...], encoders: tuple[str, ...]) -> dict[str, str
     specs, or the name of exactly one of them (``crs-cont`` for ``crs-cont@rev``); the
     path must exist."""
     from fer_bench.cli.errors import check_weights_path, suggest
+    from fer_bench.plugins import spec_name
 
     by_name: dict[str, list[str]] = {}
     for spec in encoders:
-        by_name.setdefault(spec.split(":", 1)[0].split("@", 1)[0], []).append(spec)
+        by_name.setdefault(spec_name(spec), []).append(spec)
     out = {}
     for pair in pairs:
         name, sep, path = pair.partition("=")

@@ -18,6 +18,7 @@ from fer_bench.datasets.cards import DatasetCard
 from fer_bench.datasets.entry import DATASETS, DatasetEntry, register_dataset
 from fer_bench.datasets.spec import DatasetSpec, parse_spec, path_spec_record_name
 from fer_bench.paths import data_root
+from fer_bench.plugins import spec_name
 
 __all__ = ["DatasetEntry", "card_for", "dataset_entry", "dataset_names", "load_dataset",
            "record_name", "register_dataset", "split_spec"]
@@ -29,7 +30,7 @@ def dataset_names() -> list[str]:
 
 def dataset_entry(name: str) -> DatasetEntry:
     """The entry of the dataset ``name`` (a spec works too)."""
-    base = name.split(":", 1)[0].split("@", 1)[0]
+    base = spec_name(name)
     if base not in DATASETS:
         raise DatasetSpecError(str(DATASETS.unknown(base)))
     return DATASETS.get(base)
