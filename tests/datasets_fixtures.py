@@ -105,28 +105,33 @@ AFFECTNET_HEADER = ("subDirectory_filePath,face_x,face_y,face_width,face_height,
                     "expression,valence,arousal")
 
 
-def make_affectnet_csv(root: Path, splits: dict[str, list[tuple[str, int]]]) -> Path:
-    """training.csv / validation.csv rows (subDirectory_filePath, expression) + images 64x64
-    with the face box (8, 8, 48, 48)."""
+def make_affectnet_csv(root: Path, splits: dict[str, list[tuple]]) -> Path:
+    """training.csv / validation.csv rows (subDirectory_filePath, expression[, valence,
+    arousal]; valence and arousal default to 0.1, -0.2) + images 64x64 with the face box
+    (8, 8, 48, 48)."""
     for file_name, entries in splits.items():
         lines = [AFFECTNET_HEADER]
-        for i, (rel, code) in enumerate(entries):
+        for i, (rel, code, *va) in enumerate(entries):
             write_image(root / "Manually_Annotated_Images" / rel, i, size=64)
-            lines.append(f'{rel},8,8,48,48,"1.0;2.0",{code},0.1,-0.2')
+            valence, arousal = va or (0.1, -0.2)
+            lines.append(f'{rel},8,8,48,48,"1.0;2.0",{code},{valence},{arousal}')
         write_text(root / file_name, "\n".join(lines) + "\n")
     return root
 
 
-def make_affectnet_npy(root: Path, splits: dict[str, list[tuple[str, int]]]) -> Path:
-    """train_set/ val_set/ with images/<id>.jpg and annotations/<id>_exp.npy (a string code,
-    as the release stores it)."""
+def make_affectnet_npy(root: Path, splits: dict[str, list[tuple]]) -> Path:
+    """train_set/ val_set/ with images/<id>.jpg and annotations/<id>_exp.npy, _val.npy and
+    _aro.npy (strings, as the release stores them); entries are (id, expression[, valence,
+    arousal]), valence and arousal default to "0.25", "-0.5"."""
     for folder, entries in splits.items():
-        for i, (image_id, code) in enumerate(entries):
+        for i, (image_id, code, *va) in enumerate(entries):
             write_image(root / folder / "images" / f"{image_id}.jpg", i)
             ann = root / folder / "annotations"
             ann.mkdir(parents=True, exist_ok=True)
+            valence, arousal = va or ("0.25", "-0.5")
             np.save(ann / f"{image_id}_exp.npy", np.array(str(code)))
-            np.save(ann / f"{image_id}_val.npy", np.array("0.25"))
+            np.save(ann / f"{image_id}_val.npy", np.array(str(valence)))
+            np.save(ann / f"{image_id}_aro.npy", np.array(str(arousal)))
     return root
 
 
@@ -139,4 +144,77 @@ def make_ckplus(root: Path, sequences: list[tuple[str, str, int, str | None]]) -
         if code is not None:
             write_text(root / "Emotion" / subject / seq / f"{subject}_{seq}_{n:08d}_emotion.txt",
                        f"   {code}\n")
+    return root
+
+
+def write_ckplus_facs(root: Path, subject: str, seq: str, frame: int,
+                      codes: list[tuple[float, float]], folder: str = "FACS") -> Path:
+    """FACS/<subject>/<seq>/<subject>_<seq>_<frame>_facs.txt: one "AU intensity" line per
+    code, in CK+'s float notation."""
+    lines = [f"   {au:.7e}   {level:.7e}" for au, level in codes]
+    return write_text(root / folder / subject / seq / f"{subject}_{seq}_{frame:08d}_facs.txt",
+                      "\n".join(lines) + "\n")
+
+
+def video_frame(i: int, width: int = 64, height: int = 48) -> np.ndarray:
+    """RGB frame i of a test video: flat colour (8 + 12 i, 90, 200), so a decoded frame
+    names its index within codec error and shows whether red and blue were swapped."""
+    return np.broadcast_to(np.array([8 + 12 * i, 90, 200], np.uint8), (height, width, 3)).copy()
+
+
+def write_video(path: Path, n_frames: int, fourcc: str = "XVID") -> Path:
+    """An AVI of ``video_frame(0..n_frames-1)`` at 20 fps (XVID: key and predicted
+    frames, so reading a frame exercises seeking)."""
+    import cv2
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), 20, (64, 48))
+    assert writer.isOpened(), f"OpenCV cannot write {fourcc} video {path}"
+    for i in range(n_frames):
+        writer.write(np.ascontiguousarray(video_frame(i)[:, :, ::-1]))    # OpenCV takes BGR
+    writer.release()
+    return path
+
+
+DISFA_AUS = (1, 2, 4, 5, 6, 9, 12, 15, 17, 20, 25, 26)
+
+
+def make_disfa(root: Path, subjects: dict[str, int], code=lambda subject, au, frame: 0,
+               camera: str = "Left", video_folder: str = "Videos_LeftCamera") -> Path:
+    """ActionUnit_Labels/<SN>/<SN>_au<N>.txt ("frame,intensity", frames from 1) and one
+    video per subject with ``subjects[SN]`` frames; ``code(subject, au, frame)`` gives the
+    intensities (None leaves the frame out of that AU's file)."""
+    for subject, n in subjects.items():
+        for au in DISFA_AUS:
+            lines = [f"{f},{code(subject, au, f)}" for f in range(1, n + 1)
+                     if code(subject, au, f) is not None]
+            write_text(root / "ActionUnit_Labels" / subject / f"{subject}_au{au}.txt",
+                       "\n".join(lines) + "\n")
+        write_video(root / video_folder / f"{camera}Video{subject}_comp.avi", n)
+    return root
+
+
+BP4D_AUS = (1, 2, 4, 6, 7, 10, 12, 14, 15, 17, 23, 24)
+
+
+def make_bp4d(root: Path, occurrence: dict[str, list[list[int]]],
+              intensity: dict[str, dict[int, list[int]]] | None = None, first_frame: int = 100,
+              frames_folder: str = "Sequences", coding: str = "AUCoding",
+              name=lambda frame: f"{frame:04d}.jpg") -> Path:
+    """``occurrence[F001_T1]``: one list of codes (one per BP4D_AUS) per frame, frames
+    numbered from ``first_frame``, written as AU_OCC/F001_T1.csv under a "0,<AUs>" header;
+    ``intensity[F001_T1][12]``: codes of those frames for AU_INT/AU12/F001_T1_AU12.csv;
+    one image per frame under <frames_folder>/F001/T1/."""
+    for sequence, lines in occurrence.items():
+        subject, task = sequence.split("_")
+        text = ["0," + ",".join(map(str, BP4D_AUS))]
+        for k, codes in enumerate(lines):
+            frame = first_frame + k
+            text.append(f"{frame}," + ",".join(map(str, codes)))
+            write_image(root / frames_folder / subject / task / name(frame), k)
+        write_text(root / coding / "AU_OCC" / f"{sequence}.csv", "\n".join(text) + "\n")
+        for au, codes in (intensity or {}).get(sequence, {}).items():
+            rows = [f"{first_frame + k},{c}" for k, c in enumerate(codes)]
+            write_text(root / coding / "AU_INT" / f"AU{au:02d}" / f"{sequence}_AU{au:02d}.csv",
+                       "\n".join(rows) + "\n")
     return root

@@ -10,6 +10,11 @@ AffectNet's test set is not public, so the validation set (500 per class) is the
 protocols (official_val False). Codes 8-10 (none, uncertain, no-face) are dropped; the
 7-class view also drops contempt. Classes are heavily imbalanced: read mean class
 accuracy.
+
+Valence and arousal (csv columns ``valence``, ``arousal``; npy ``<id>_val.npy``,
+``<id>_aro.npy``) become the manifest columns ``valence`` and ``arousal`` on AffectNet's
+[-1, 1] scale; -2 ("not coded") becomes NaN, any other value outside [-1, 1] is bad data.
+A release without them loads without the columns.
 """
 from __future__ import annotations
 
@@ -42,6 +47,8 @@ CSV_SPLITS = {"training.csv": "train", "validation.csv": "test"}
 NPY_SPLITS = {"train_set": "train", "val_set": "test"}
 CSV_COLUMNS = ("subDirectory_filePath", "face_x", "face_y", "face_width", "face_height",
                "expression")
+VA_COLUMNS = ("valence", "arousal")
+VA_NOT_CODED = -2.0
 TERMS = ("AffectNet: academic research use under the AffectNet licence agreement (University "
          "of Denver); do not redistribute.")
 
@@ -60,6 +67,18 @@ def _label(code: int, where: str, classes: tuple, bad: BadData, dropped: Counter
     return label
 
 
+def _affect(name: str, value: float, where: str, bad: BadData) -> float | None:
+    """One valence or arousal value on [-1, 1]; -2 (not coded) -> NaN; None (reported to
+    ``bad``) for anything else, a missing or non-numeric cell included."""
+    if value == VA_NOT_CODED:
+        return float("nan")
+    if -1.0 <= value <= 1.0:
+        return float(value)
+    bad("valence/arousal out of range", where, f"{name} in [-1, 1] or -2 (not coded), found "
+        f"{value}")
+    return None
+
+
 def _csv_release(root: Path, classes: tuple, bad: BadData, dropped: Counter):
     rows, where = [], []
     for file_name, split in CSV_SPLITS.items():
@@ -75,6 +94,8 @@ def _csv_release(root: Path, classes: tuple, bad: BadData, dropped: Counter):
                                f"layout:\n{LAYOUT}")
         require_rows(len(frame), csv, "affectnet", split, LAYOUT)
         numbers = frame[list(CSV_COLUMNS[1:])].apply(pd.to_numeric, errors="coerce").to_numpy()
+        va = (frame[list(VA_COLUMNS)].apply(pd.to_numeric, errors="coerce").to_numpy()
+              if set(VA_COLUMNS) <= set(frame.columns) else None)
         for i, rel in enumerate(frame["subDirectory_filePath"]):
             at = f"{csv}:{i + 2}"
             x, y, w, h, code = numbers[i]
@@ -85,9 +106,13 @@ def _csv_release(root: Path, classes: tuple, bad: BadData, dropped: Counter):
             label = _label(int(code), at, classes, bad, dropped)
             if label is None:
                 continue
+            affect = {} if va is None else {name: _affect(name, value, at, bad)
+                                            for name, value in zip(VA_COLUMNS, va[i])}
+            if None in affect.values():
+                continue
             rows.append({"id": rel, "path": f"Manually_Annotated_Images/{rel}", "label": label,
                          "split": split, "subject": "", "box_x": int(x), "box_y": int(y),
-                         "box_w": int(w), "box_h": int(h)})
+                         "box_w": int(w), "box_h": int(h), **affect})
             where.append(at)
     return rows, where
 
@@ -99,6 +124,7 @@ def _npy_release(root: Path, classes: tuple, bad: BadData, dropped: Counter):
         first_existing([images], "affectnet", LAYOUT)
         first_existing([annotations], "affectnet", LAYOUT)
         names = set(p.name for p in annotations.iterdir())
+        with_va = any(n.endswith(("_val.npy", "_aro.npy")) for n in names)
         listed = sorted(images.iterdir(), key=lambda p: p.name)
         require_rows(sum(p.suffix.lower() in (".jpg", ".jpeg", ".png") for p in listed), images,
                      "affectnet", split, LAYOUT)
@@ -118,10 +144,33 @@ def _npy_release(root: Path, classes: tuple, bad: BadData, dropped: Counter):
             label = _label(code, at, classes, bad, dropped)
             if label is None:
                 continue
+            affect = _npy_valence_arousal(annotations, image, names, bad) if with_va else {}
+            if affect is None:
+                continue
             rows.append({"id": f"{folder}/{image.stem}", "path": f"{folder}/images/{image.name}",
-                         "label": label, "split": split, "subject": ""})
+                         "label": label, "split": split, "subject": "", **affect})
             where.append(at)
     return rows, where
+
+
+def _npy_valence_arousal(annotations: Path, image: Path, names: set[str],
+                         bad: BadData) -> dict | None:
+    """{"valence": v, "arousal": a} of one image of the npy release; None when bad."""
+    affect = {}
+    for name, suffix in zip(VA_COLUMNS, ("_val.npy", "_aro.npy")):
+        path = annotations / f"{image.stem}{suffix}"
+        if path.name not in names:
+            bad("missing annotation", path, f"the {name} of {image}")
+            return None
+        try:
+            value = float(np.load(path, allow_pickle=False).item())
+        except (ValueError, OSError) as e:
+            bad("unreadable annotation", path, f"a .npy holding one number ({e})")
+            return None
+        affect[name] = _affect(name, value, str(path), bad)
+        if affect[name] is None:
+            return None
+    return affect
 
 
 def load_affectnet(root: Path, classes="8", release: str = "auto", margin=0.0,
@@ -158,5 +207,7 @@ register_dataset(
                  "release": "auto (default), csv or npy", "margin": "box margin (csv release), 0.0",
                  "on_error": "raise (default) or skip: drop and count bad rows"},
         notes="Heavily imbalanced (happiness ~134k vs contempt ~4k in training): compare mean "
-              "class accuracy; 7- and 8-class scores are different tasks."),
+              "class accuracy; 7- and 8-class scores are different tasks. Valence and arousal "
+              "(csv columns valence, arousal; npy _val.npy, _aro.npy) become the columns "
+              "valence and arousal on [-1, 1]; -2 (not coded) -> NaN."),
 )(load_affectnet)
