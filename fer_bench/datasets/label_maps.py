@@ -58,4 +58,7 @@ CLASSES = {
     "sfew": BASIC7,
     "expw": BASIC7,
     "cfee": BASIC7 + COMPOUND,        # neutral, six basic, 15 compound = 22
+    # Action-unit datasets state no expression per frame: no classes, every label "".
+    "disfa": (),
+    "bp4d": (),
 }

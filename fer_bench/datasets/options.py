@@ -21,11 +21,14 @@ def as_bool(value, name: str) -> bool:
     raise DatasetSpecError(f"option {name}={value!r}: expected true or false")
 
 
-def as_int(value, name: str) -> int:
+def as_int(value, name: str, minimum: int | None = None) -> int:
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         raise DatasetSpecError(f"option {name}={value!r}: expected an integer") from None
+    if minimum is not None and number < minimum:
+        raise DatasetSpecError(f"option {name}={value!r}: expected an integer >= {minimum}")
+    return number
 
 
 def as_float(value, name: str) -> float:

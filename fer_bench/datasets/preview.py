@@ -25,7 +25,10 @@ PROGRESS_AFTER_S = 2.0
 
 
 def pick_rows(dataset: Dataset, n: int, seed: int = 0) -> list[int]:
-    """Up to ``n`` labelled rows, classes taken in turn (declared order), random within one."""
+    """Up to ``n`` labelled rows, classes taken in turn (declared order), random within one;
+    ``n`` random rows of a dataset without classes (action-unit datasets)."""
+    if not dataset.classes:
+        return sorted(int(i) for i in np.random.default_rng(seed).permutation(len(dataset))[:n])
     return pick_label_rows(dataset.manifest["label"], dataset.classes, n, seed)
 
 
@@ -70,10 +73,20 @@ def preview_grid(dataset: Dataset, out: str | Path, n: int = 32, seed: int = 0,
         img = dataset.read_image(row)
         arr = img.expand(3, -1, -1) if img.shape[0] == 1 else img[:3]
         m = dataset.manifest.loc[row]
-        faces.append((arr.permute(1, 2, 0).numpy(), str(m["label"]),
+        faces.append((arr.permute(1, 2, 0).numpy(), str(m["label"]) or _au_caption(m),
                       float(m["intensity"]) if "intensity" in m else None))
     return draw_sheet(f"{dataset.name}: {len(dataset)} images (preview seed {seed})", faces,
                       out, cols)
+
+
+def _au_caption(row) -> str:
+    """What an unlabelled row shows instead of an expression: its AUs, e.g. "AU 6 12"."""
+    from fer_bench.datasets.au_labels import coded_aus
+
+    aus = coded_aus(row)
+    if aus is None:
+        return ""
+    return "AU " + " ".join(map(str, aus)) if aus else "no AU"
 
 
 def preview_preset(preset: str, out: str | Path, n: int = 32, seed: int = 0, cols: int = 8,

@@ -35,8 +35,9 @@ class PrepareReport:
     def render(self) -> str:
         d = self.dataset
         n_subjects = d.manifest["subject"].replace("", pd.NA).nunique()
+        classes = ", ".join(d.classes) or "none (no expression labels)"
         lines = [f"{d.name}: {len(d)} images, {n_subjects or 'no'} subjects, classes "
-                 f"{', '.join(d.classes)} (loaded in {self.seconds:.2f} s)",
+                 f"{classes} (loaded in {self.seconds:.2f} s)",
                  f"root: {d.root}", f"face crop: {d.face_crop}", "", self.counts().to_string()]
         for key in ("dropped", "skipped"):
             if d.info.get(key):
