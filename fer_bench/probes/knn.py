@@ -11,6 +11,12 @@ indexes are offered for banks of millions, where exact search becomes the bottle
 Queries are processed in blocks whose size comes from a memory budget, never from a fixed
 number of blocks, so a 5-image fold and a 300k-image test set both work.
 
+On a GPU (``device`` a CUDA device) exact search runs there, with faiss-gpu's flat index
+when installed and a torch matmul otherwise, and returns FAISS's CPU neighbours: the same
+ids in the same order, ties included (:mod:`fer_bench.probes.knn_device` says how, and
+the one case it cannot match: different rows within float32 rounding of each other).
+IVF and HNSW always run on the CPU.
+
 As a probe object (:mod:`fer_bench.probes.base`): :class:`KnnProbe` (``knn``).
 """
 
@@ -31,6 +37,7 @@ DEFAULT_K = 20
 DEFAULT_T = 0.07
 DEFAULT_KS = (1, 10, 20, 100, 200)
 INDEX_KINDS = ("flat", "ivf", "hnsw")
+BACKENDS = ("auto", "faiss", "torch", "faiss-gpu")  # see search_engine()
 DEFAULT_MEMORY_BYTES = 256 * 2**20
 
 # exp(sim / T) with sim <= 1 must stay finite in float64 (exp(709) is the limit).
@@ -112,28 +119,58 @@ def search_index(
         yield start, sims, idx
 
 
-def _torch_flat_blocks(bank: np.ndarray, queries: np.ndarray, k: int, device, memory_bytes: int):
-    """Exact search as a chunked matrix product on a torch device (the GPU path)."""
-    import torch
-
-    bank_t = torch.from_numpy(np.ascontiguousarray(bank)).to(device)
-    # Per query: one similarity row plus top-k's workspace of the same size.
-    block = _query_block_size(len(queries), 2 * 4 * len(bank), memory_bytes)
-    for start in range(0, len(queries), block):
-        q = torch.from_numpy(np.ascontiguousarray(queries[start : start + block])).to(device)
-        sims, idx = torch.topk(q @ bank_t.T, k, dim=1)
-        yield start, sims.cpu().numpy(), idx.cpu().numpy().astype(np.int64)
+def _on_cpu(device) -> bool:
+    return device is None or str(device).split(":")[0] == "cpu"
 
 
-def _search_blocks(bank, queries, k, index_kind, device, memory_bytes, **search_options):
+def search_engine(backend: str, index_kind: str, device) -> str:
+    """Which search runs: "faiss" (CPU), "torch" or "faiss-gpu" (exact, on ``device``).
+
+    ``backend`` "auto": FAISS on the CPU when ``device`` is None or the CPU (and for IVF
+    and HNSW on any device), else faiss-gpu when it is installed, else torch. "torch" on
+    the CPU runs the GPU code path there (tests, comparisons)."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown kNN backend {backend!r}; expected one of {BACKENDS}")
+    if index_kind not in INDEX_KINDS:
+        raise ValueError(f"unknown index_kind {index_kind!r}; expected one of {INDEX_KINDS}")
+    if index_kind != "flat":
+        if backend not in ("auto", "faiss"):
+            raise ValueError(f"index_kind {index_kind!r} is searched by FAISS on the CPU; "
+                             f"backend {backend!r} offers exact (flat) search only")
+        return "faiss"
+    if backend == "auto":
+        if _on_cpu(device):
+            return "faiss"
+        from fer_bench.probes import gpu_faiss
+        return "faiss-gpu" if gpu_faiss.available() else "torch"
+    if backend == "faiss-gpu":
+        from fer_bench.probes import gpu_faiss
+        if _on_cpu(device) or not gpu_faiss.available():
+            raise ValueError("backend 'faiss-gpu' needs a CUDA device and faiss with GPU "
+                             "support (pip install -e \".[gpu]\")")
+    return backend
+
+
+def _search_blocks(bank, queries, k, index_kind, device, memory_bytes, backend="auto",
+                   **search_options):
     k = clamp_k(k, len(bank))
-    if device is not None and str(device) != "cpu":
-        if index_kind != "flat":
-            raise ValueError(f"index_kind {index_kind!r} runs on the CPU only; use device=None")
-        yield from _torch_flat_blocks(bank, queries, k, device, memory_bytes)
+    engine = search_engine(backend, index_kind, device)
+    if engine == "faiss":
+        index = build_index(bank, index_kind)
+        yield from search_index(index, queries, k, memory_bytes=memory_bytes, **search_options)
         return
-    index = build_index(bank, index_kind)
-    yield from search_index(index, queries, k, memory_bytes=memory_bytes, **search_options)
+    from fer_bench.probes import knn_device
+
+    device = "cpu" if device is None else device
+    candidates = None
+    if engine == "faiss-gpu":
+        import torch
+
+        from fer_bench.probes import gpu_faiss
+        candidates = knn_device.FaissCandidates(gpu_faiss.gpu_flat_index(bank, device),
+                                                torch.device(device), gpu_faiss.MAX_K)
+    yield from knn_device.exact_search_blocks(bank, queries, k, device,
+                                              memory_bytes=memory_bytes, candidates=candidates)
 
 
 def knn_search(
@@ -144,13 +181,14 @@ def knn_search(
     index_kind: str = "flat",
     device=None,
     memory_bytes: int = DEFAULT_MEMORY_BYTES,
+    backend: str = "auto",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Cosine similarities and bank indices of the ``k`` nearest bank rows of each query.
 
     Both sides are L2-normalised here, so the inner product is the cosine similarity.
     Returns ``sims`` (Nq, k') float32 in decreasing order and ``idx`` (Nq, k') int64, with
-    ``k' = min(k, bank size)``. ``device`` set to a CUDA device runs exact search as a
-    chunked torch matrix product; otherwise FAISS on the CPU.
+    ``k' = min(k, bank size)``. ``device`` set to a CUDA device runs exact search there
+    with FAISS's CPU answer (module doc); ``backend`` picks the engine (:func:`search_engine`).
     """
     bank = l2_normalize(bank_X)
     queries = l2_normalize(query_X)
@@ -158,7 +196,8 @@ def knn_search(
     k = clamp_k(k, len(bank))
     sims = np.empty((len(queries), k), dtype=np.float32)
     idx = np.empty((len(queries), k), dtype=np.int64)
-    for start, s, i in _search_blocks(bank, queries, k, index_kind, device, memory_bytes):
+    for start, s, i in _search_blocks(bank, queries, k, index_kind, device, memory_bytes,
+                                      backend):
         sims[start : start + len(s)] = s
         idx[start : start + len(i)] = i
     return sims, idx
@@ -205,13 +244,14 @@ def knn_probe(
     index_kind: str = "flat",
     device=None,
     memory_bytes: int = DEFAULT_MEMORY_BYTES,
+    backend: str = "auto",
 ) -> dict[int, np.ndarray]:
     """Weighted-kNN predictions of every query for each k in ``ks``.
 
     One search with the largest k (clamped to the bank size) serves every k: the first k
     columns of the sorted neighbour list are the k nearest. Keys are the requested k;
     a k above the bank size uses the whole bank (see :func:`clamp_k`). Ties between class
-    scores go to the lowest class index.
+    scores go to the lowest class index. ``device`` and ``backend``: see :func:`knn_search`.
     """
     if not ks:
         raise ValueError("ks must name at least one k")
@@ -223,7 +263,8 @@ def knn_probe(
         raise ValueError(f"bank has {len(bank)} rows but {len(bank_y)} labels")
     k_max = clamp_k(max(ks), len(bank))
     predictions = {k: np.empty(len(queries), dtype=np.int64) for k in ks}
-    for start, sims, idx in _search_blocks(bank, queries, k_max, index_kind, device, memory_bytes):
+    for start, sims, idx in _search_blocks(bank, queries, k_max, index_kind, device, memory_bytes,
+                                           backend):
         for k in ks:
             kk = clamp_k(k, len(bank))
             scores = weighted_knn_scores(sims[:, :kk], idx[:, :kk], bank_y, n_classes, T)

@@ -13,12 +13,13 @@ model (one weight vector, penalty ``0.5 * ||w||^2``), which is *not* the two-cla
 labels get intercept ``-inf``: probability 0, never predicted.
 
 The solver (:mod:`fer_bench.probes.logistic_solver`) is a full-batch L-BFGS in torch, on
-CPU or CUDA, float32 by default (float64 for references), specialised to linear models:
-line searches cost O(n K) instead of a pass over the features, the feature covariance
-preconditions it, and a regularisation sweep keeps its curvature memory from one C to the
-next and starts each C from a linear extrapolation of the path. Every fit runs until the
-gradient of scikit-learn's objective is below ``tol`` (the same distance to the optimum at
-every C), and its sums are taken in an order that does not depend on the thread count, so
+the run's device (``device``: CPU or CUDA, IEEE float32 products even where TF32 is on,
+:mod:`fer_bench.probes.fp32`), float32 by default (float64 for references), specialised to
+linear models: line searches cost O(n K) instead of a pass over the features, the feature
+covariance preconditions it, and a regularisation sweep keeps its curvature memory from one
+C to the next and starts each C from a linear extrapolation of the path. Every fit runs
+until the gradient of scikit-learn's objective is below ``tol`` (the same distance to the
+optimum at every C), and its sums are taken in an order that does not depend on the thread count, so
 on one machine the same inputs give the same probe, bit for bit, whatever the number of
 threads (across machines, BLAS kernels differ in the last bits and the stopping rule keeps
 the answer the optimum's).
@@ -65,6 +66,7 @@ import torch
 
 from fer_bench.metrics import METRICS, classification_metrics
 from fer_bench.probes.base import DEFAULT_VAL_FRACTION, Probe, register_probe
+from fer_bench.probes.fp32 import full_fp32
 from fer_bench.probes.logistic_solver import LogisticSolver, augmented_gram
 from fer_bench.probes.normalize import l2_normalize
 from fer_bench.splits import stratified_val_split
@@ -230,6 +232,7 @@ def _features(X, device, dtype) -> torch.Tensor:
     return torch.as_tensor(np.ascontiguousarray(X), device=_resolve_device(device)).to(dtype)
 
 
+@full_fp32()
 def fit_logistic(
     X: np.ndarray,
     y: np.ndarray,
@@ -362,6 +365,7 @@ def _climb(Cs: list[float], score: Callable[[float], float], curve: dict[float, 
     return False
 
 
+@full_fp32()
 def linear_probe(
     X_train: np.ndarray,
     y_train: np.ndarray,
