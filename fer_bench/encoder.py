@@ -9,6 +9,7 @@ Weights are loaded lazily on the first ``embed`` so that a feature-cache hit, an
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -18,12 +19,18 @@ import torch
 # The plug-in API: encoder authors import all of it from here.
 from fer_bench.images.preprocess import IMAGENET_MEAN, IMAGENET_STD, Preprocessing
 
-__all__ = ["CHANNELS_LAST_DEVICES", "IMAGENET_MEAN", "IMAGENET_STD", "Encoder", "EncoderInfo",
-           "Preprocessing", "file_digest"]
+__all__ = ["CHANNELS_LAST_DEVICES", "IMAGENET_MEAN", "IMAGENET_STD", "PRECISIONS", "Encoder",
+           "EncoderInfo", "Preprocessing", "file_digest"]
 
 # NHWC convolutions: faster on CUDA and with oneDNN on CPUs too (ResNet-18 at 112 px on
-# this project's 2-core x86 CI box: ~1.3x, see scripts/bench_extract.py).
+# this project's 2-core x86 CI box: ~1.3x, see scripts/bench_extract.py). Always on there,
+# so it is part of what fp32 features mean (NCHW gives other last bits on the CPU).
 CHANNELS_LAST_DEVICES = ("cuda", "cpu")
+
+# Arithmetic of the forward pass: "fp32", or "bf16" autocast (opt-in, for speed on GPUs;
+# other features than fp32's, so the feature store keys them apart). Features come out
+# as float32 either way.
+PRECISIONS = ("fp32", "bf16")
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,22 @@ class Encoder:
 
     # -- sealed ----------------------------------------------------------------------
     @property
+    def precision(self) -> str:
+        """The forward pass's arithmetic, one of :data:`PRECISIONS` (default "fp32")."""
+        return getattr(self, "_precision", "fp32")
+
+    @precision.setter
+    def precision(self, value: str) -> None:
+        if value not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {value!r}")
+        self._precision = value
+
+    def _autocast(self):
+        if self.precision == "fp32":
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
+
+    @property
     def loaded(self) -> bool:
         return self._model is not None
 
@@ -103,14 +126,16 @@ class Encoder:
         return self._model
 
     def embed(self, images: torch.Tensor) -> torch.Tensor:
-        """uint8 images (N, C, H, W) -> float32 features (N, embed_dim), on the CPU."""
+        """uint8 images (N, C, H, W) -> float32 features (N, embed_dim), on the CPU; the
+        forward pass in :attr:`precision` (preprocessing always in float32)."""
         model = self.model
         model.eval()  # a subclass must not be able to leave it in train mode
         with torch.inference_mode():
             x = self.info.preprocessing.apply(images.to(self.device, non_blocking=True))
             if self.device.type in CHANNELS_LAST_DEVICES:
                 x = x.contiguous(memory_format=torch.channels_last)
-            out = self.forward_features(model, x)
+            with self._autocast():
+                out = self.forward_features(model, x)
         n = images.shape[0]
         if out.ndim < 1 or out.shape[0] != n or out[0].numel() != self.info.embed_dim:
             raise RuntimeError(f"encoder {self.info.name!r} (revision {self.info.revision}) "

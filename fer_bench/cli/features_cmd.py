@@ -37,10 +37,14 @@ def _store(cache_dir):
               help="Image decoding processes. Default: min(4, CPUs).")
 @click.option("--device", default="auto", show_default=True,
               help="cpu, cuda, cuda:N or auto (cuda when available).")
+@click.option("--precision", type=click.Choice(["fp32", "bf16"]), default="fp32",
+              show_default=True,
+              help="Forward pass arithmetic. bf16 (autocast; fast on GPUs) gives other "
+                   "features than fp32, stored under their own key; runs read fp32.")
 @click.option("--distributed", is_flag=True,
               help="Run under torchrun: each rank embeds a share, rank 0 writes the entry.")
 def extract_command(encoder_spec, weights, dataset_spec, splits, data_root, cache_dir,
-                    batch_size, workers, device, distributed) -> None:
+                    batch_size, workers, device, precision, distributed) -> None:
     """Extract features of an encoder on a dataset into the store (or find them there).
 
     A cached entry is validated and reused without loading the encoder's weights.
@@ -64,6 +68,7 @@ def extract_command(encoder_spec, weights, dataset_spec, splits, data_root, cach
     rank0 = runtime.is_main_process() or not distributed
     device = runtime.resolve_device(device, runtime.local_rank() if distributed else None)
     encoder = get_encoder(encoder_spec, weights=weights, device=device)
+    encoder.precision = precision
     dataset = load_dataset(dataset_spec, root=data_root)
     for split in splits:
         if split not in dataset.splits:
@@ -85,11 +90,11 @@ def _extract_splits(store, encoder, dataset, splits, batch_size, workers, distri
         part = dataset.subset(split)
         if distributed:  # every rank must enter; rank 0 decides what is missing
             from fer_bench.features.distributed import extract_distributed
-            cached = rank0 and store.lookup(encoder.info, part) is not None
+            cached = rank0 and store.lookup(encoder.info, part, encoder.precision) is not None
             found = extract_distributed(store, encoder, part, batch_size=batch_size,
                                         num_workers=workers)
         else:
-            found = store.lookup(encoder.info, part)
+            found = store.lookup(encoder.info, part, encoder.precision)
             cached = found is not None
             if not cached:
                 found = store.get(encoder, part, batch_size=batch_size, num_workers=workers)
@@ -103,6 +108,8 @@ def _describe(feats, cached: bool) -> str:
         t = feats.meta.get("timings", {})
         how = f"extracted in {t.get('extract_s', 0):.1f}s ({t.get('images_per_s')} img/s"
         how += f", {t['resumed_rows']} rows resumed)" if t.get("resumed_rows") else ")"
+    precision = feats.meta.get("key_inputs", {}).get("precision")  # absent for fp32
+    how += f"  {precision}" if precision else ""
     return f"{len(feats)} x {feats.dim}  {how}  key {feats.key[:12]}"
 
 

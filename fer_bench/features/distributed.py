@@ -38,7 +38,7 @@ def _extract(store: FeatureStore, encoder: Encoder, dataset: Dataset, batch_size
     t0 = time.perf_counter()
     rank, world = dist.get_rank(), dist.get_world_size()
     info = encoder.info
-    key = store.key(info, dataset)
+    key = store.key(info, dataset, encoder.precision)
     partial = store.start_partial(key, info, dataset, clean=rank == 0)  # before any rank writes
     keys: list = [None] * world
     dist.all_gather_object(keys, key)
@@ -50,7 +50,7 @@ def _extract(store: FeatureStore, encoder: Encoder, dataset: Dataset, batch_size
     decision: list = [None]
     hit = None
     if rank == 0:
-        hit = store.lookup(info, dataset)
+        hit = store.lookup(info, dataset, encoder.precision)
         decision[0] = "hit" if hit is not None else [r for r in ranges if not partial.has(*r)]
     dist.broadcast_object_list(decision, src=0)
     if decision[0] == "hit":
@@ -95,7 +95,8 @@ def _extract(store: FeatureStore, encoder: Encoder, dataset: Dataset, batch_size
                              "resumed_rows": len(dataset) - sum(b - a for a, b in missing),
                              "images_per_s": round(total / seconds, 1) if seconds else None}}
         with store.locked(key):
-            feats = store.commit_partial(key, info, dataset, partial, ranges, facts)
+            feats = store.commit_partial(key, info, dataset, partial, ranges, facts,
+                                         precision=encoder.precision)
     dist.barrier()
     return feats
 

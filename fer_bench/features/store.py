@@ -68,8 +68,8 @@ class FeatureStore:
         return cls(cache_dir(cache) / "features")
 
     # -- where things are -------------------------------------------------------------
-    def key(self, info: EncoderInfo, dataset: Dataset) -> str:
-        return feature_key(info, dataset)
+    def key(self, info: EncoderInfo, dataset: Dataset, precision: str = "fp32") -> str:
+        return feature_key(info, dataset, precision)
 
     def entry_path(self, key: str) -> Path:
         return self.root / key[:2] / key
@@ -97,9 +97,11 @@ class FeatureStore:
             lock.release()
 
     # -- reading ----------------------------------------------------------------------
-    def lookup(self, info: EncoderInfo, dataset: Dataset) -> Features | None:
-        """The validated entry, or None. Never loads weights, never computes."""
-        return self._open(self.key(info, dataset), dataset, warn=True)
+    def lookup(self, info: EncoderInfo, dataset: Dataset,
+               precision: str = "fp32") -> Features | None:
+        """The validated entry (of features computed in ``precision``), or None. Never
+        loads weights, never computes."""
+        return self._open(self.key(info, dataset, precision), dataset, warn=True)
 
     def entry(self, key: str) -> Features | None:
         """The validated entry stored under ``key`` (e.g. a key a result record names),
@@ -127,9 +129,10 @@ class FeatureStore:
     # -- computing --------------------------------------------------------------------
     def get(self, encoder: Encoder, dataset: Dataset, *, batch_size: int = 64,
             num_workers: int | None = None, progress: bool = True) -> Features:
-        """Features of every row of ``dataset`` (in manifest order): cached, or extracted
-        now, resuming from the shards of an interrupted run."""
-        key = self.key(encoder.info, dataset)
+        """Features of every row of ``dataset`` (in manifest order), in the encoder's
+        precision: cached, or extracted now, resuming from the shards of an interrupted
+        run."""
+        key = self.key(encoder.info, dataset, encoder.precision)
         found = self._open(key, dataset, warn=True)
         if found is not None:
             return found
@@ -178,7 +181,8 @@ class FeatureStore:
                  "timings": {"extract_s": round(seconds, 3), "embedded_rows": todo_rows,
                              "resumed_rows": len(dataset) - todo_rows,
                              "images_per_s": round(todo_rows / seconds, 1) if seconds else None}}
-        return self.commit_partial(key, info, dataset, partial, ranges, facts)
+        return self.commit_partial(key, info, dataset, partial, ranges, facts,
+                                   precision=encoder.precision)
 
     def start_partial(self, key: str, info: EncoderInfo, dataset: Dataset,
                       clean: bool = True) -> PartialEntry:
@@ -189,7 +193,7 @@ class FeatureStore:
 
     def commit_partial(self, key: str, info: EncoderInfo, dataset: Dataset,
                        partial: PartialEntry, ranges: list[tuple[int, int]],
-                       facts: dict) -> Features:
+                       facts: dict, precision: str = "fp32") -> Features:
         """Assemble the finished shards into an entry: temporary directory, then rename.
         The caller holds ``locked(key)``."""
         prefix = self.root / key[:2]
@@ -198,7 +202,7 @@ class FeatureStore:
         tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", suffix=".tmp", dir=prefix))
         try:
             write_entry(tmp, (partial.read(*r) for r in ranges), dataset_ids(dataset),
-                        self._meta(key, info, dataset, facts))
+                        self._meta(key, info, dataset, facts, precision))
             final = self.entry_path(key)
             if final.exists():  # an invalid entry being replaced
                 shutil.rmtree(final)
@@ -209,11 +213,13 @@ class FeatureStore:
         partial.remove()
         return read_entry(final, key=key, ids=dataset_ids(dataset))
 
-    def _meta(self, key: str, info: EncoderInfo, dataset: Dataset, facts: dict) -> dict:
+    def _meta(self, key: str, info: EncoderInfo, dataset: Dataset, facts: dict,
+              precision: str) -> dict:
         import torch
 
         from fer_bench import __version__
-        return {"format": STORE_FORMAT, "key": key, "key_inputs": key_inputs(info, dataset),
+        return {"format": STORE_FORMAT, "key": key,
+                "key_inputs": key_inputs(info, dataset, precision),
                 "dtype": DTYPE,
                 "dim": info.embed_dim, "encoder": info.to_dict(),
                 "dataset": {"name": dataset.name, "splits": dataset_splits(dataset),
