@@ -161,11 +161,8 @@ class RunContext:
         any other label (or none) are dropped and counted per label. ``rows`` (a boolean
         mask over the split's manifest rows) narrows it first, e.g. to a subject holdout;
         ``name`` renames the result."""
-        part, feats = self.features(spec, split)
-        manifest = part.manifest
+        manifest, X, key = self.rows(spec, split)
         ids = manifest["id"].astype(str).to_numpy()
-        X = _align(np.asarray(feats.X), np.asarray(feats.ids).astype(str), ids,
-                   f"{spec}/{split}")
         lookup = {c: i for i, c in enumerate(classes)}
         y = manifest["label"].map(lambda v: lookup.get(v, -1)).to_numpy(np.int64)
         inside = np.ones(len(ids), bool) if rows is None else np.asarray(rows, bool)
@@ -173,7 +170,17 @@ class RunContext:
         dropped = manifest.loc[inside & ~keep, "label"].fillna("").astype(str).value_counts()
         return LabelledSplit(spec, name or split, tuple(classes), ids[keep], X[keep], y[keep],
                              manifest.loc[keep].reset_index(drop=True),
-                             {str(k): int(v) for k, v in sorted(dropped.items())}, feats.key)
+                             {str(k): int(v) for k, v in sorted(dropped.items())}, key)
+
+    def rows(self, spec: str, split: str) -> tuple[pd.DataFrame, np.ndarray, str]:
+        """Every manifest row of ``split`` (labelled or not), its features in row order,
+        and their store key: for protocols whose labels are not the expression classes
+        (action units, valence and arousal)."""
+        part, feats = self.features(spec, split)
+        manifest = part.manifest
+        X = _align(np.asarray(feats.X), np.asarray(feats.ids).astype(str),
+                   manifest["id"].astype(str).to_numpy(), f"{spec}/{split}")
+        return manifest, X, feats.key
 
     def has_split(self, spec: str, split: str) -> bool:
         return split in self.dataset(spec).splits

@@ -84,15 +84,30 @@ def _score_run(run: SeedRun, y_true: np.ndarray, n_classes: int, n_boot: int,
     return entry, np.asarray(m["per_class_recall"]), np.asarray(m["confusion"])
 
 
-def _dataset_refs(ctx: RunContext, ev: Evaluation) -> list[DatasetRef]:
+def dataset_refs(ctx: RunContext, roles: dict[str, str],
+                 sizes: dict[str, dict[str, int]]) -> list[DatasetRef]:
+    """The record's datasets: each spec in its role, with its digests and the rows used
+    per part (``sizes``: spec -> part name -> rows)."""
     refs = []
-    for spec, role in ev.roles.items():
+    for spec, role in roles.items():
         ds = ctx.dataset(spec)
-        sizes = {p.split: len(p) for p in ev.parts if p.dataset == spec}
         digests = ctx.dataset_digests(spec)
-        refs.append(DatasetRef(spec, role, digests["manifest_digest"], ds.image_family, sizes,
-                               digests["content_digest"], digests["labels_digest"]))
+        refs.append(DatasetRef(spec, role, digests["manifest_digest"], ds.image_family,
+                               sizes.get(spec, {}), digests["content_digest"],
+                               digests["labels_digest"]))
     return refs
+
+
+def _dataset_refs(ctx: RunContext, ev: Evaluation) -> list[DatasetRef]:
+    return dataset_refs(ctx, ev.roles, {spec: {p.split: len(p) for p in ev.parts
+                                               if p.dataset == spec} for spec in ev.roles})
+
+
+def record_timings(log: TaskLog, total_s: float) -> dict[str, float]:
+    """Seconds spent getting features, probing, and in all (a record's ``timings``)."""
+    return {"extract_s": round(log.extract_s, 3),
+            "probe_s": round(max(total_s - log.extract_s, 0.0), 3),
+            "total_s": round(total_s, 3)}
 
 
 def _feature_keys(ev: Evaluation) -> list[str]:
@@ -141,9 +156,7 @@ def build_record(protocol, ctx: RunContext, ev: Evaluation, log: TaskLog,
         hyperparameters=ev.hyperparameters,
         details={"sample_sizes": ev.sample_sizes, "intervals": INTERVALS, **ev.details},
         flags=Flags(ev.test_selected, tuple(ctx.pretraining_overlap(list(ev.roles)))),
-        timings={"extract_s": round(log.extract_s, 3),
-                 "probe_s": round(max(total_s - log.extract_s, 0.0), 3),
-                 "total_s": round(total_s, 3)},
+        timings=record_timings(log, total_s),
         environment=describe_environment(ctx.device),
         feature_keys=_feature_keys(ev),
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -59,7 +59,7 @@ GROUPS = {
     "datasets": ("fer_bench.datasets",),
     "images": ("fer_bench.images",),
     "synth": ("fer_bench.synth",),
-    "metrics": ("fer_bench.metrics",),
+    "metrics": ("fer_bench.metrics", "fer_bench.target_metrics"),
     "splits": ("fer_bench.splits",),
     "vocabulary": ("fer_bench.vocabulary",),
     "paths": ("fer_bench.paths",),

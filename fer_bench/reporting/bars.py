@@ -1,7 +1,9 @@
 """Bar charts: one figure per single-dataset protocol, a panel per target, encoders as
 horizontal bars sorted by score in each panel (best on top): bar = mean score, whisker =
 95% bootstrap interval, a dashed line at chance (1 / number of classes, the mean class
-accuracy of a constant guess). Drawn from long rows (:mod:`fer_bench.reporting.tables`).
+accuracy of a constant guess; 0.5 for ROC AUC). Fractions are drawn in percent,
+coefficients (ICC, CCC) on their own scale. Drawn from long rows
+(:mod:`fer_bench.reporting.tables`).
 """
 from __future__ import annotations
 
@@ -12,10 +14,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from fer_bench.records.schema import HEADLINE_METRIC
+from fer_bench.records.schema import HEADLINE_METRIC, SCORE_METRICS
 from fer_bench.reporting.style import (display_names, encoder_colours, metric_label,
                                        panel_columns, ranked, styled, text_inches)
 from fer_bench.reporting.tables import encoder_labels, figure_notes, stamps, target_key
+from fer_bench.target_metrics import ERROR, FRACTION, format_score, metric_kind
 
 _BAR_AXIS_IN = 2.3     # the 0-100 axis of one bar panel
 _VALUE_IN = 0.55       # room right of a bar for its value and stamps
@@ -31,6 +34,16 @@ def bar_figure(rows: pd.DataFrame, title: str, metric: str = HEADLINE_METRIC,
     panel. Returns the figure."""
     rows = rows[rows["metric"] == metric].copy()
     rows["label"] = encoder_labels(rows)
+    kind = metric_kind(metric)
+    scale = 100 if kind == FRACTION else 1
+    if kind == FRACTION:
+        limits = (0, 100)
+    elif kind == ERROR:
+        limits = (0, float(np.nanmax(rows["ci_high"].fillna(rows["mean"]))) * 1.1 or 1.0)
+    else:                 # coefficients: 0..1, and below 0 when a score is
+        limits = (min(0.0, round(float(np.nanmin(rows["ci_low"].fillna(rows["mean"]))) - 0.05,
+                                 1)), 1.0)
+    span = limits[1] - limits[0]
     targets = sorted(rows["dataset"].unique(), key=target_key)
     encoders = sorted(rows["label"].unique())
     colours = colours or encoder_colours(encoders)
@@ -49,8 +62,8 @@ def bar_figure(rows: pd.DataFrame, title: str, metric: str = HEADLINE_METRIC,
         order = ranked(sub["mean"])
         sub = sub.reindex(order)
         y = np.arange(len(order))
-        mean = 100 * sub["mean"].to_numpy(float)
-        low, high = 100 * sub["ci_low"].to_numpy(float), 100 * sub["ci_high"].to_numpy(float)
+        mean = scale * sub["mean"].to_numpy(float)
+        low, high = scale * sub["ci_low"].to_numpy(float), scale * sub["ci_high"].to_numpy(float)
         err = np.nan_to_num(np.vstack([mean - low, high - mean]))
         bars = ax.barh(y, np.nan_to_num(mean), 0.72, xerr=err, capsize=2,
                        color=[colours[label] for label in order],
@@ -58,13 +71,14 @@ def bar_figure(rows: pd.DataFrame, title: str, metric: str = HEADLINE_METRIC,
         for bar, label in zip(bars, order):
             bar.set_label(label)            # which encoder: for readers of the figure object
         for yi, m, hi, (_, r) in zip(y, mean, high, sub.iterrows()):
-            text = f"{m:.1f}{stamps(r)}" if np.isfinite(m) else "–"
+            text = (format_score(metric, m / scale) + stamps(r)) if np.isfinite(m) else "–"
             right = hi if np.isfinite(hi) else (m if np.isfinite(m) else 0.0)
-            ax.text(right + 1.5, yi, text, va="center", fontsize=8, clip_on=False)
-        n_classes = rows.loc[rows["dataset"] == target, "n_classes"].max()
-        ax.axvline(100 / n_classes, color="grey", linestyle="--", linewidth=1)
-        ax.set_xlim(0, 100)
-        ax.set_xticks(range(0, 101, 20))
+            ax.text(right + 0.015 * span, yi, text, va="center", fontsize=8, clip_on=False)
+        chance = _chance(metric, rows.loc[rows["dataset"] == target, "n_classes"].max())
+        if chance is not None:
+            ax.axvline(scale * chance, color="grey", linestyle="--", linewidth=1)
+        ax.set_xlim(*limits)
+        ax.set_xticks(np.linspace(*limits, 6))
         ax.set_yticks(y, [names[label] for label in order])
         ax.set_ylim(len(encoders) - 0.5, -0.5)     # the best on top; room for every encoder
         ax.set_title(target, fontsize=9)
@@ -73,6 +87,15 @@ def bar_figure(rows: pd.DataFrame, title: str, metric: str = HEADLINE_METRIC,
     for ax in axes.flat[len(targets):]:
         ax.axis("off")
     fig.suptitle(title)
-    fig.supxlabel(f"{metric_label(metric)}; whisker = 95% interval, dashed = chance"
+    fig.supxlabel(f"{metric_label(metric)}; whisker = 95% interval"
+                  + (", dashed = chance" if kind == FRACTION and metric != "mean_f1" else "")
                   + (f"\n{notes}" if notes else ""), fontsize=8)
     return fig
+
+
+def _chance(metric: str, n_classes) -> float | None:
+    """Where a constant guess scores: 1 / classes for the expression metrics, 0.5 for
+    ROC AUC; None where there is no such line (F1, coefficients, errors)."""
+    if metric in SCORE_METRICS:
+        return 1 / n_classes
+    return 0.5 if metric == "mean_auc" else None

@@ -3,10 +3,14 @@
 
 Files, by kind (:data:`KINDS`, the file-name prefixes), in the order they are written:
 
-- ``bars_<protocol-vN>``: a bar chart per single-dataset protocol (:mod:`.bars`);
+- ``bars_<protocol-vN>``: a bar chart per single-dataset protocol (:mod:`.bars`), of its
+  records' own headline where they lack the requested metric (mean F1 for ``au``, mean
+  CCC for ``valence-arousal``), plus ``bars_<protocol-vN>_mean_icc`` for AU intensity;
 - ``cross_<protocol-vN>``: one cross-dataset figure per pair protocol (:mod:`.cross_dataset`);
 - ``recall_<protocol-vN>_<target>``, ``confusion_<protocol-vN>_<target>``: per-class
   recall and confusion matrices per class-view protocol and dataset (:mod:`.heatmaps`);
+- ``aus_<dataset>_<f1|icc>``: encoders x action units, per-AU F1 and ICC of the ``au``
+  records of a dataset (:mod:`.target_heatmaps`);
 - ``fewshot_<dataset>``: few-shot curves per dataset (:mod:`.few_shot`);
 - ``embedding_<encoder@revision>``: an embedding map per encoder whose features are
   still in the feature store (:mod:`.embedding`).
@@ -29,11 +33,13 @@ from fer_bench.reporting.few_shot import few_shot_figure, few_shot_frame
 from fer_bench.reporting.heatmaps import class_view_frame, confusion_figure, recall_figure
 from fer_bench.reporting.results import ResultsTable
 from fer_bench.reporting.style import check_format, encoder_colours, save
+from fer_bench.reporting.target_heatmaps import per_target_frame, target_heatmap
+from fer_bench.target_metrics import TABLE_METRICS
 
 if TYPE_CHECKING:  # pragma: no cover
     from fer_bench.features.store import FeatureStore
 
-KINDS = ("bars", "cross", "recall", "confusion", "fewshot", "embedding")
+KINDS = ("bars", "cross", "recall", "confusion", "aus", "fewshot", "embedding")
 
 
 def write_figures(results: ResultsTable, out: str | Path, metric: str = HEADLINE_METRIC,
@@ -60,15 +66,14 @@ def write_figures(results: ResultsTable, out: str | Path, metric: str = HEADLINE
         written.append(save(fig, out / f"{kind}_{safe_name(name)}.{fmt}"))
 
     for (protocol, version), rows in results.long.groupby(["protocol", "protocol_version"]):
-        if not (rows["metric"] == metric).any():
-            continue                         # e.g. records written without this metric
-        tag = f"{protocol}-v{version}"
-        title = f"{tag}: {metric.replace('_', ' ')}"
-        if (rows["source"] == "").all():
-            if "bars" in kinds:
-                write(bar_figure(rows, title, metric, colours), "bars", tag)
-        elif "cross" in kinds:
-            write(cross_figure(rows, title, metric, colours), "cross", tag)
+        for shown in _figure_metrics(rows, metric):
+            tag = f"{protocol}-v{version}" + ("" if shown == metric else f"_{shown}")
+            title = f"{protocol}-v{version}: {shown.replace('_', ' ')}"
+            if (rows["source"] == "").all():
+                if "bars" in kinds:
+                    write(bar_figure(rows, title, shown, colours), "bars", tag)
+            elif "cross" in kinds:
+                write(cross_figure(rows, title, shown, colours), "cross", tag)
     if kinds & {"recall", "confusion"}:
         views = class_view_frame(records)
         for (protocol, target), rows in views.groupby(["protocol", "target"]):
@@ -81,6 +86,13 @@ def write_figures(results: ResultsTable, out: str | Path, metric: str = HEADLINE
             if "confusion" in kinds:
                 write(confusion_figure(rows, f"confusion (row %) · {protocol} · {target}",
                                        colours), "confusion", tag)
+    if "aus" in kinds:
+        frame = per_target_frame(records, "au")
+        for dataset, rows in frame.groupby("dataset"):
+            for score, label in (("f1", "occurrence F1"), ("icc", "intensity ICC(3,1)")):
+                if (rows["score"] == score).any():
+                    write(target_heatmap(rows, score, f"AU {label} · au · {dataset}"),
+                          "aus", f"{dataset}_{score}")
     if "fewshot" in kinds:
         for dataset, rows in few_shot_frame(records, metric).groupby("dataset"):
             write(few_shot_figure(rows, f"few-shot · {dataset} · mean ± std over draws",
@@ -95,3 +107,14 @@ def write_figures(results: ResultsTable, out: str | Path, metric: str = HEADLINE
                 write(embedding_figure(points, f"{encoder} · PCA of cached test features"),
                       "embedding", encoder)
     return written
+
+
+def _figure_metrics(rows, metric: str) -> list[str]:
+    """The metrics to draw for one protocol's long rows: ``metric`` where they have it;
+    for the default headline, otherwise their own headline and any TABLE_METRICS."""
+    if (rows["metric"] == metric).any():
+        return [metric]
+    if metric != HEADLINE_METRIC:
+        return []                            # e.g. records written without this metric
+    own = list(dict.fromkeys(rows.loc[rows["headline"], "metric"]))
+    return own + [m for m in TABLE_METRICS if (rows["metric"] == m).any()]

@@ -35,7 +35,9 @@ RC = {
 # Metadata that would change the bytes of a file on every run.
 _NO_DATE = {"pdf": {"CreationDate": None}, "svg": {"Date": None}}
 _METRIC_LABELS = {"mean_class_accuracy": "mean class accuracy (%)", "accuracy": "accuracy (%)",
-                  "macro_f1": "macro-F1 (%)"}
+                  "macro_f1": "macro-F1 (%)", "mean_f1": "mean F1 over AUs (%)",
+                  "mean_auc": "mean ROC AUC over AUs (%)", "mean_icc": "mean ICC(3,1) over AUs",
+                  "mean_ccc": "mean CCC over targets", "mean_pearson_r": "mean Pearson r"}
 
 
 def styled(draw: Callable) -> Callable:

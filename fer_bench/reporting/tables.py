@@ -37,6 +37,7 @@ import pandas as pd
 
 from fer_bench.records.io import find_record_files, read_record, split_pair
 from fer_bench.records.schema import HEADLINE_METRIC, SCORE_METRICS, ResultRecord
+from fer_bench.target_metrics import TABLE_METRICS, format_score
 
 TEST_SELECTED_MARK = "†"
 OVERLAP_MARK = "*"
@@ -55,7 +56,8 @@ MARKDOWN_FILE = "leaderboard.md"
 _DECIMALS = 6   # fractions in the long CSV: stable text, well below any reported digit
 # Table order in the markdown and the report; protocols not named follow alphabetically.
 PROTOCOL_ORDER = ("linear", "knn", "cross-dataset", "unseen-expression", "few-shot",
-                  "subject-folds", "linear-online")
+                  "subject-folds", "linear-online", "au", "expression-intensity",
+                  "valence-arousal", "head-pose")
 
 
 def record_rows(record: ResultRecord, relpath: str) -> list[dict]:
@@ -80,9 +82,7 @@ def record_rows(record: ResultRecord, relpath: str) -> list[dict]:
         "dataset": pair[1] if pair else record.target,
     }
     rows = []
-    for metric in SCORE_METRICS:
-        if metric not in record.metrics:
-            continue
+    for metric in record_metrics(record):
         m = record.metrics[metric]
         lo, hi = m.interval if m.interval else (float("nan"), float("nan"))
         identical = seeds_identical(m.values)
@@ -103,6 +103,13 @@ def record_rows(record: ResultRecord, relpath: str) -> list[dict]:
                      "n_test": n_test, "min_class_test": min_class,
                      "schema_version": record.schema_version, "record": relpath})
     return rows
+
+
+def record_metrics(record: ResultRecord) -> list[str]:
+    """A record's metrics in table order: the expression metrics of SCORE_METRICS first,
+    then any others (action units, continuous targets) in the record's own order."""
+    return ([m for m in SCORE_METRICS if m in record.metrics]
+            + [m for m in record.metrics if m not in SCORE_METRICS])
 
 
 def seeds_identical(values: Sequence[float]) -> bool:
@@ -197,7 +204,7 @@ def human_cells(row: pd.Series) -> dict[str, str]:
     spread: one seed, or identical seeds), "95% interval": "[69.8, 72.5]", "flags":
     stamps}`` in percent."""
     def pct(value) -> str:
-        return "-" if pd.isna(value) else f"{100 * value:.1f}"
+        return "-" if pd.isna(value) else format_score(row["metric"], value)
     return {row["metric"]: pct(row["mean"]), "std": pct(row["std"]),
             "95% interval": ("" if pd.isna(row["ci_low"]) else
                              f"[{pct(row['ci_low'])}, {pct(row['ci_high'])}]"),
@@ -233,9 +240,10 @@ def figure_notes(rows: pd.DataFrame) -> str:
 
 
 def _cell(row: pd.Series) -> str:
-    text = f"{100 * row['mean']:.1f}"
+    metric = row["metric"]
+    text = format_score(metric, row["mean"])
     if pd.notna(row["ci_low"]):
-        text += f" [{100 * row['ci_low']:.1f}, {100 * row['ci_high']:.1f}]"
+        text += f" [{format_score(metric, row['ci_low'])}, {format_score(metric, row['ci_high'])}]"
     return text + stamps(row)
 
 
@@ -273,7 +281,12 @@ def _ordered_columns(rows: pd.DataFrame) -> list[str]:
 
 
 def _metric_rows(long: pd.DataFrame, metric: str) -> pd.DataFrame:
-    rows = long[long["metric"] == metric]
+    """The rows of ``metric``; for the default headline metric also the headline rows of
+    records that have no such metric (an action-unit record shows its mean F1)."""
+    chosen = long["metric"] == metric
+    if metric == HEADLINE_METRIC:
+        chosen |= long["headline"] & ~long["record"].isin(set(long.loc[chosen, "record"]))
+    rows = long[chosen]
     if rows.empty:
         raise ValueError(f"no {metric!r} scores in the table")
     return rows
@@ -372,14 +385,19 @@ def protocol_tables(long: pd.DataFrame, metric: str = HEADLINE_METRIC
     parts): encoders x columns, cells as in :func:`wide_table` (interval and stamps)."""
     tables = []
     for heading, rows in _table_groups(long):
-        if not (rows["metric"] == metric).any():
-            continue
-        wide = wide_table(rows, metric)
-        names = dict(zip(rows["protocol"] + "-v" + rows["protocol_version"].astype(str) + "/"
-                         + rows["target"], rows["column"]))
-        wide = wide.rename(columns=names)
-        order = sorted(wide.columns, key=lambda c: (c.startswith("@"), target_key(c)))
-        tables.append((heading, wide[order]))
+        shown = [metric] if (rows["metric"] == metric).any() else []
+        if not shown and metric == HEADLINE_METRIC:   # records of other targets: their own
+            shown = list(dict.fromkeys(rows.loc[rows["headline"], "metric"]))
+            shown += [m for m in TABLE_METRICS if (rows["metric"] == m).any()]
+        for name in shown:
+            part = rows[rows["metric"] == name]
+            wide = wide_table(part, name)
+            names = dict(zip(part["protocol"] + "-v" + part["protocol_version"].astype(str)
+                             + "/" + part["target"], part["column"]))
+            wide = wide.rename(columns=names)
+            order = sorted(wide.columns, key=lambda c: (c.startswith("@"), target_key(c)))
+            suffix = "" if name == metric else f" · {name.replace('_', ' ')}"
+            tables.append((heading + suffix, wide[order]))
     return tables
 
 
@@ -409,9 +427,18 @@ def markdown_table(table: pd.DataFrame, first: str = "encoder") -> str:
     return "\n".join(lines)
 
 
+TARGETS_LEGEND = ("Action-unit and continuous-target protocols (au, valence-arousal, head-pose, "
+                  "expression-intensity) show their own headline: F1 and AUC in percent; ICC, "
+                  "CCC and r as coefficients (1 = perfect); MAE and RMSE in the target's units "
+                  "(lower is better). head-pose measures how much head pose the features "
+                  "keep: lower reads as more pose-invariant.")
+
+
 def markdown_leaderboard(long: pd.DataFrame, metric: str = HEADLINE_METRIC) -> str:
     """The leaderboard as markdown: legend, then one table per :func:`protocol_tables`."""
     lines = ["# Leaderboard", "", legend(metric), ""]
+    if metric == HEADLINE_METRIC and (long["headline"] & (long["metric"] != metric)).any():
+        lines += [TARGETS_LEGEND, ""]
     for heading, table in protocol_tables(long, metric):
         lines += [f"## {markdown_text(heading)}", "", markdown_table(table), ""]
     return "\n".join(lines)
