@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 
 from fer_bench.datasets.label_files import label_lines
+from fer_bench.datasets.targets import FACS_SCALE, action_units
 from fer_bench.datasets.policy import BadData
 
-FACS_MAX = 5
-OCCURRENCE_FROM = 0.25          # FACS B or above counts as present
+FACS_MAX = int(FACS_SCALE)
 
 # FACS intensity codes -> au_<N>, as cards print them.
 FACS_CODES = {0: "au_N = 0.0 (absent)", 1: "au_N = 0.2 (A, trace)", 2: "au_N = 0.4 (B, slight)",
@@ -44,19 +44,13 @@ def facs_intensity(code: int) -> float:
 
 
 def coded_aus(row: pd.Series) -> list[int] | None:
-    """AU numbers present in a manifest row (``au_<N>_present`` == 1, else ``au_<N>`` >=
-    0.25), e.g. for a preview caption; None when the row carries no AU columns."""
-    numbers = sorted({int(c.split("_")[1]) for c in row.index
-                      if c.startswith("au_") and c.split("_")[1].isdigit()})
-    return [au for au in numbers if _present(row, au)] if numbers else None
-
-
-def _present(row: pd.Series, au: int) -> bool:
-    flag = row.get(present_column(au), np.nan)
-    if not pd.isna(flag):
-        return bool(flag == 1)
-    level = row.get(au_column(au), np.nan)
-    return not pd.isna(level) and level >= OCCURRENCE_FROM
+    """AU numbers present in a manifest row (by the protocols' own occurrence rule,
+    :func:`fer_bench.datasets.targets.action_units`), e.g. for a preview caption; None
+    when the row carries no AU columns."""
+    labels = action_units(row.to_frame().T.reset_index(drop=True))
+    if labels is None:
+        return None
+    return [au for au, present in zip(labels.aus, labels.occurrence[0]) if present == 1]
 
 
 def integer(text: str) -> int | None:
