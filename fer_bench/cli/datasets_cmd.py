@@ -1,8 +1,10 @@
-"""``fer-bench datasets ...``: list, preview (generated faces), prepare, info (real data)."""
+"""``fer-bench datasets ...``: list, preview (generated faces), prepare, info (real data),
+audit (duplicates within and across splits and datasets)."""
 from __future__ import annotations
 
 import click
 
+from fer_bench.cli.datasets_audit import audit_command
 from fer_bench.cli.datasets_prepare import info_command, prepare_command
 from fer_bench.cli.datasets_preview import preview
 from fer_bench.cli.errors import SuggestingGroup
@@ -29,5 +31,5 @@ def list_datasets() -> None:
         click.echo(f"{name:18s} {where:28s} {entry.description}")
 
 
-for _command in (preview, prepare_command, info_command):
+for _command in (preview, prepare_command, info_command, audit_command):
     datasets_group.add_command(_command)
