@@ -119,6 +119,24 @@ def auc(y_true, score, weights=None):
                     batched)
 
 
+def best_f1_threshold(y_true, score) -> tuple[float, float]:
+    """(threshold, F1): the cut on ``score`` (positive when score > threshold) with the best
+    F1 on (``y_true``, ``score``), midway between two consecutive scores; ties go to the
+    highest threshold. With no positive at all: above every score, F1 0."""
+    y = _binary(y_true, "y_true")
+    score = np.asarray(score, dtype=np.float64)
+    order = np.argsort(-score, kind="stable")
+    s, t = score[order], y[order]
+    cut = np.flatnonzero(np.r_[s[1:] != s[:-1], True])      # last row of each tie group
+    tp = np.cumsum(t)[cut]
+    f1s = 2 * tp / (cut + 1 + t.sum())
+    if not len(s) or f1s.max() <= 0:
+        return (float(s[0]) if len(s) else 0.0), 0.0
+    best = int(np.argmax(f1s))                               # first = highest threshold
+    below = s[cut[best] + 1] if cut[best] + 1 < len(s) else s[cut[best]] - 1.0
+    return float((s[cut[best]] + below) / 2), float(f1s[best])
+
+
 def continuous_scores(y_true, y_pred, weights=None) -> dict:
     """``ccc``, ``icc``, ``pearson_r``, ``rmse`` and ``mae`` of one continuous target."""
     a = np.asarray(y_true, dtype=np.float64)

@@ -2,12 +2,12 @@
 
 Per action unit, from the features of every row coded for it (expression label or not):
 
-- occurrence: a binary linear probe per AU (:mod:`fer_bench.probes.multilabel`; its
-  regularisation by validation ROC AUC, its decision threshold by validation F1, both per
-  AU): a ridge classifier by default (``occurrence_probe=ridge``: one decomposition serves
-  every AU and penalty), or logistic regression (``occurrence_probe=logistic``, one
-  L-BFGS sweep per AU, about 100x the time; see docs/targets.md for how the two
-  compare); scored by F1 of the positive class (the field's headline, averaged over AUs:
+- occurrence: a binary linear probe per AU on standardised features
+  (:mod:`fer_bench.probes.multilabel`; its regularisation and decision threshold both
+  chosen by validation F1, per AU): a ridge classifier by default
+  (``occurrence_probe=ridge``: one decomposition serves every AU and penalty) or logistic
+  regression (``occurrence_probe=logistic``, one L-BFGS sweep per AU, several times
+  slower; docs/targets.md compares them); scored by F1 of the positive class (the field's headline, averaged over AUs:
   ``mean_f1``) and ROC AUC (``mean_auc``);
 - intensity, where the dataset codes it: a ridge probe per AU (penalty by validation
   error); scored by ICC(3,1) (``mean_icc``), Pearson r (``mean_pearson_r``) and the mean
@@ -22,8 +22,8 @@ least ``min_rows`` positives and ``min_rows`` negatives; the others are listed i
 ``details["skipped"]`` with the reason.
 
 On generated faces the labels are the renderer's exact AU intensities: a probe on
-features that contain them (the ``facs`` encoder of the tests, the AU values themselves)
-scores near 1, which checks the protocol; pixels and a random network show the floor.
+features that are those values (``scripts/au_sanity.py``) scores near the top, which
+checks the protocol; pixels and a random network show the floor.
 """
 from __future__ import annotations
 

@@ -1,17 +1,21 @@
 """Ridge probe for continuous targets (AU intensity, valence, arousal, head pose), one
 penalty per target chosen on validation rows.
 
-Each target is a ridge regression on L2-normalised features with a free intercept,
+Each target is a ridge regression on standardised features (mean 0, variance 1 on the
+training rows, :class:`fer_bench.probes.normalize.Standardizer`) with a free intercept,
 scikit-learn's ``Ridge`` objective ``||y - X w - b||^2 + alpha ||w||^2`` over the rows
-coded for it (tested against scikit-learn). All penalties of the grid come from one
+coded for it (tested against scikit-learn). Penalties are given per training row
+(``alpha = r * n``), so one grid of ``r`` suits a lab set of hundreds and a video set of
+tens of thousands of rows. All penalties of the grid come from one
 eigendecomposition of the centred Gram matrix per set of coded rows (targets coded on the
 same rows share it), so the sweep costs about one fit.
 
 Selection: per target, the alpha with the lowest validation mean squared error (the
 objective the ridge itself minimises; CCC and ICC are then read off the test rows), ties
-to the larger alpha. With ``select="auc"`` the probe is a ridge classifier of 0/1 targets
+to the larger alpha. With ``select="f1"`` the probe is a ridge classifier of 0/1 targets
 (least squares on the labels, scikit-learn's ``RidgeClassifier`` per target), its penalty
-the largest whose validation ROC AUC is within ``select_tolerance`` of the best: the
+the largest whose validation F1 (at its best threshold) is within ``select_tolerance`` of
+the best: the
 action-unit occurrence probe, where one decomposition serves every AU and every penalty.
 No refit on train + validation, so a record's probes are all fitted on the same rows.
 """
@@ -21,13 +25,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from fer_bench.probes.normalize import l2_normalize
-from fer_bench.target_metrics import auc
+from fer_bench.probes.normalize import Standardizer
+from fer_bench.target_metrics import best_f1_threshold
 
-# Half-decades: unit-norm rows put the Gram eigenvalues between ~n/D (isotropic
-# features) and ~n (a narrow cone), so 1e-4..1e4 brackets every useful penalty for the
-# few hundred to tens of thousands of rows of these datasets.
-DEFAULT_ALPHAS: tuple[float, ...] = tuple(float(a) for a in np.logspace(-4, 4, 17))
+# Penalties per training row, half-decades. Standardised features put the Gram
+# eigenvalues' mean at n (each feature has variance 1), so r = 1e-5 is nearly unpenalised
+# and r = 1e3 shrinks every direction of a wide feature set to the mean.
+DEFAULT_ALPHAS: tuple[float, ...] = tuple(float(a) for a in np.logspace(-5, 3, 17))
 
 
 class RidgeBasis:
@@ -73,30 +77,32 @@ def _select_mse(curve: dict[float, float], tolerance: float) -> float:
     return max(curve, key=lambda a: (-curve[a], a))
 
 
-def _select_auc(curve: dict[float, float], tolerance: float) -> float:
-    """The largest alpha (strongest regularisation) whose validation AUC is within
+def _select_f1(curve: dict[float, float], tolerance: float) -> float:
+    """The largest alpha (strongest regularisation) whose validation F1 is within
     ``tolerance`` of the best: the linear probe's tie rule, read for penalties."""
     best = max(curve.values())
     return max(a for a, v in curve.items() if v >= best - tolerance)
 
 
 # How a target's penalty is chosen on validation rows: regression targets by squared
-# error, occurrence targets (0/1, a ridge classifier) by ROC AUC.
-SELECTIONS = {"mse": _select_mse, "auc": _select_auc}
+# error, occurrence targets (0/1, a ridge classifier) by F1 at each penalty's best
+# threshold.
+SELECTIONS = {"mse": _select_mse, "f1": _select_f1}
 
 
 @dataclass
 class RidgeProbe:
-    """Per-target ridge regressions (see the module doc). ``select="auc"`` makes it a
-    ridge classifier of 0/1 targets, its penalty chosen by validation ROC AUC."""
-    alphas: tuple[float, ...] = DEFAULT_ALPHAS
+    """Per-target ridge regressions (see the module doc). ``select="f1"`` makes it a
+    ridge classifier of 0/1 targets, its penalty chosen by validation F1."""
+    alphas: tuple[float, ...] = DEFAULT_ALPHAS   # per training row
     select: str = "mse"
     select_tolerance: float = 0.005
-    chosen_alpha: np.ndarray | None = None       # (T,), NaN where a target had no rows
+    chosen_alpha: np.ndarray | None = None       # (T,) per row, NaN where a target had no rows
     val_curves: list[dict[float, float]] = field(default_factory=list)  # alpha -> val score
     unfit: tuple[int, ...] = ()
     _W: np.ndarray | None = None
     _b: np.ndarray | None = None
+    _scaler: Standardizer | None = None
 
     def fit(self, X: np.ndarray, Y: np.ndarray, X_val: np.ndarray, Y_val: np.ndarray,
             bases: dict | None = None) -> RidgeProbe:
@@ -104,7 +110,8 @@ class RidgeProbe:
         decompositions with other probes fitted on the same X (keyed by coded rows)."""
         if self.select not in SELECTIONS:
             raise ValueError(f"select must be one of {sorted(SELECTIONS)}, got {self.select!r}")
-        X, X_val = l2_normalize(X).astype(np.float64), l2_normalize(X_val).astype(np.float64)
+        self._scaler = Standardizer.fit(X)
+        X, X_val = self._scaler(X), self._scaler(X_val)
         Y, Y_val = np.asarray(Y, np.float64), np.asarray(Y_val, np.float64)
         n_targets = Y.shape[1]
         self._W, self._b = np.zeros((X.shape[1], n_targets)), np.zeros(n_targets)
@@ -123,14 +130,15 @@ class RidgeProbe:
             rows = coded[:, columns[0]]
             if key not in bases:
                 bases[key] = RidgeBasis(X[rows])
-            W, b = bases[key].path(Y[rows][:, columns], self.alphas)
+            penalties = tuple(a * int(rows.sum()) for a in self.alphas)
+            W, b = bases[key].path(Y[rows][:, columns], penalties)
             for k, j in enumerate(columns):
                 self._choose(j, W[:, :, k], b[:, k], X_val, Y_val[:, j])
         return self
 
     def _fittable(self, y: np.ndarray, y_val: np.ndarray) -> bool:
         y_val = y_val[~np.isnan(y_val)]
-        if self.select == "auc":    # both classes on both sides, or nothing to rank
+        if self.select == "f1":     # both classes on both sides, or nothing to rank
             return len(set(y)) == 2 and len(set(y_val)) == 2
         return len(y) >= 2 and len(y_val) >= 1
 
@@ -138,8 +146,8 @@ class RidgeProbe:
                 y_val: np.ndarray) -> None:
         rows = ~np.isnan(y_val)
         pred = X_val[rows] @ W.T + b                                   # (n_val, A)
-        if self.select == "auc":
-            scores = [auc(y_val[rows].astype(bool), pred[:, i]) for i in range(len(W))]
+        if self.select == "f1":
+            scores = [best_f1_threshold(y_val[rows], pred[:, i])[1] for i in range(len(W))]
         else:
             scores = ((pred - y_val[rows][:, None]) ** 2).mean(axis=0)
         self.val_curves[j] = {a: float(v) for a, v in zip(self.alphas, scores)}
@@ -151,7 +159,7 @@ class RidgeProbe:
     def decision_function(self, X: np.ndarray) -> np.ndarray:
         """(n, T) predictions (for a ridge classifier: decision values); unfit targets'
         columns are NaN."""
-        out = l2_normalize(X).astype(np.float64) @ self._W + self._b
+        out = self._scaler(X) @ self._W + self._b
         out[:, list(self.unfit)] = np.nan
         return out
 
