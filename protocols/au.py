@@ -7,8 +7,8 @@ Per action unit, from the features of every row coded for it (expression label o
   chosen by validation F1, per AU): a ridge classifier by default
   (``occurrence_probe=ridge``: one decomposition serves every AU and penalty) or logistic
   regression (``occurrence_probe=logistic``, one L-BFGS sweep per AU, several times
-  slower; docs/targets.md compares them); scored by F1 of the positive class (the field's headline, averaged over AUs:
-  ``mean_f1``) and ROC AUC (``mean_auc``);
+  slower; docs/targets.md compares them); scored by F1 of the positive class (the field's
+  headline, averaged over AUs: ``mean_f1``) and ROC AUC (``mean_auc``);
 - intensity, where the dataset codes it: a ridge probe per AU (penalty by validation
   error); scored by ICC(3,1) (``mean_icc``), Pearson r (``mean_pearson_r``) and the mean
   absolute error in FACS intensity units 0-5 (``mean_mae``).
