@@ -19,7 +19,7 @@ from fer_bench.encoders.resnet import EMBED_DIM, LAYER, ResNet18Encoder
 from fer_bench.images.preprocess import IMAGENET_MEAN, IMAGENET_STD, Preprocessing
 from fer_bench.vocabulary import BASIC7
 from fer_bench.weights import (WeightsError, load_encoder_weights, load_official_crs_checkpoint,
-                               read_encoder_metadata, tensor_digest)
+                               pretrained_splits, read_encoder_metadata, tensor_digest)
 
 NAME = "crs-cont"
 SHIPPED_DIR = Path(__file__).resolve().parent / "weights"
@@ -107,7 +107,8 @@ def _fer_bench_info(path: Path, shipped_as: str | None) -> EncoderInfo:
     return EncoderInfo(
         name=NAME, revision=revision, embed_dim=EMBED_DIM, preprocessing=pre,
         layer=meta.get("layer", LAYER), weights_digest=digest,
-        pretrained_on=tuple(meta.get("pretrained_on", ())),
+        # split by split, as the header's data sources say (cpu-ferplus-48: FERPlus train)
+        pretrained_on=pretrained_splits(meta),
         pretrain_classes=tuple(meta.get("pretrain_classes", ())),
         licence=meta.get("licence", "BSD-2-Clause (fer-bench)"),
         description=meta.get("description",
@@ -130,6 +131,8 @@ def _official_info(path: Path) -> EncoderInfo:
         preprocessing=Preprocessing(input_size=meta["input_size"], channels="bgr",
                                     mean=IMAGENET_MEAN, std=IMAGENET_STD),
         layer=LAYER, weights_digest=digest,
+        # Bare names (every split): which splits a third-party checkpoint trained and
+        # was selected on is not in the file.
         pretrained_on=tuple(meta["pretrained_on"]),
         # RAF-DB and AffectNet as the official loader reads them: 7 basic classes.
         pretrain_classes=BASIC7,

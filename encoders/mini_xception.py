@@ -209,6 +209,9 @@ def make_mini_xception(weights: str | None = None, device: str = "cpu",
         layer={"block4": "blocks.3 (last residual block, global average, 128-d)",
                "logits": "classifier (class logits, global average, 7-d)"}[layer],
         weights_digest=file_digest(path) if path else WEIGHTS[0].sha256,
+        # Bare (every split): face_classification's training script fits on the first
+        # 80% of fer2013.csv's rows (= Training) and keeps the checkpoint with the best
+        # loss on the other 20% (= PublicTest + PrivateTest), so every split shaped it.
         pretrained_on=("fer2013-images",),
         pretrain_classes=CLASSES,
         licence=WEIGHTS[0].licence,

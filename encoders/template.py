@@ -106,8 +106,9 @@ def make_encoder(weights: str | None = None, device: str = "cpu", **options) -> 
         # Content hash of the weights: part of the feature-cache key. file_digest reads
         # the file once; for large files a digest stored in the file header is cheaper.
         weights_digest=file_digest(weights) if weights else "init:torch-seed0",
-        pretrained_on=(),               # dataset names / image families, e.g. ("rafdb",):
-                                        # drives the train/test overlap flags
+        pretrained_on=(),               # dataset names / image families, optionally
+                                        # per split: ("rafdb/train",); a bare "rafdb" =
+                                        # every split. Drives the overlap flags (* and °)
         pretrain_classes=(),            # canonical expression names seen in training:
                                         # the unseen-expression protocol probes the rest
         licence="BSD-2-Clause",

@@ -42,7 +42,8 @@ class EncoderInfo:
     layer: str                         # which activation is the feature, e.g. "avgpool"
     weights_digest: str = "none"       # sha256 of the weights file; "none" for weightless
     # Pre-training data (for overlap / leakage flags): dataset names or image families
-    # ("fer2013-images", "synth-wild", "imagenet", ...).
+    # ("fer2013-images", "synth-wild", "imagenet", ...), each bare (every split) or as
+    # NAME/SPLIT ("ferplus/train"): then scoring another split is no overlap.
     pretrained_on: tuple[str, ...] = ()
     # Canonical expression names the pre-training labels covered (unseen-expression
     # protocols probe everything outside this set). Empty = self-supervised / no labels.

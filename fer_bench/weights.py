@@ -173,6 +173,22 @@ def read_encoder_metadata(path: Path) -> dict:
     return _file_header(path)
 
 
+def pretrained_splits(meta: dict) -> tuple[str, ...]:
+    """A header's ``pretrained_on`` narrowed to the splits its ``data_sources`` name:
+    each source's dataset and image family as ``NAME/SPLIT`` per split it trained on
+    (``ferplus/train``, ``fer2013-images/train``), so that scoring a split the training
+    never saw is no overlap. Names no source accounts for, or a header without sources,
+    stay bare (every split)."""
+    qualified: list[str] = []
+    for source in meta.get("data_sources") or ():
+        names = [source.get(k) for k in ("dataset", "image_family") if source.get(k)]
+        splits = list(source.get("splits") or ())
+        qualified += [f"{n}/{s}" for n in names for s in splits] if splits else names
+    covered = {entry.split("/", 1)[0] for entry in qualified}
+    bare = [n for n in meta.get("pretrained_on", ()) if n.split("/", 1)[0] not in covered]
+    return tuple(dict.fromkeys(qualified + bare))
+
+
 def load_encoder_weights(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
     """Load and validate fer-bench encoder weights (a file, a shard directory or its index
     json). Returns (float32 state dict, metadata); integer buffers keep their dtype."""

@@ -9,7 +9,7 @@ only when the store misses.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +21,8 @@ import pandas as pd
 from fer_bench.datasets import load_dataset
 from fer_bench.datasets.base import Dataset, DatasetError
 from fer_bench.encoder import Encoder
+from fer_bench.records.overlap import find_overlaps, parse_entry
+from fer_bench.records.schema import SIDES, Flags
 
 # Seeds for everything stochastic (carving a validation split, bootstrap resampling).
 DEFAULT_SEEDS = (0, 1, 2)
@@ -112,6 +114,12 @@ class RunContext:
     def __post_init__(self) -> None:
         if not self.seeds:
             raise ValueError("RunContext needs at least one seed")
+        info = self.encoder.info
+        for entry in info.pretrained_on:   # refused now, not after a task has computed
+            try:
+                parse_entry(entry)
+            except ValueError as e:
+                raise ValueError(f"encoder {info.name}: pretrained_on: {e}") from None
         self.seeds = tuple(int(s) for s in self.seeds)
         if self.load is None:
             self.load = lambda spec: load_dataset(spec, root=self.data_root)
@@ -185,18 +193,29 @@ class RunContext:
     def has_split(self, spec: str, split: str) -> bool:
         return split in self.dataset(spec).splits
 
-    def pretraining_overlap(self, specs: list[str]) -> list[str]:
-        """Datasets among ``specs`` whose name or image family the encoder lists in its
-        pre-training data (case-insensitive); e.g. FERPlus shares FER2013's images."""
-        seen = {s.lower() for s in self.encoder.info.pretrained_on}
-        hits = []
-        for spec in specs:
+    def pretraining_flags(self, sides: dict[str, dict[str, Collection[str]]],
+                          test_selected: bool = False) -> Flags:
+        """A record's flags: ``sides`` maps each dataset spec it read to the splits of its
+        rows per side ("source": fitted on, "target": scored). An entry of the encoder's
+        ``pretrained_on`` overlaps a side when it names the dataset (spec, adapter name)
+        or its image family, case-insensitively, and covers one of those splits (a bare
+        name covers every split); e.g. FERPlus shares FER2013's images and splits."""
+        found = []
+        for spec, by_side in sides.items():
             ds = self.dataset(spec)
-            names = {spec.lower(), spec.split(":", 1)[0].lower(), ds.name.lower(),
-                     ds.image_family.lower()}
-            if names & seen:
-                hits.append(spec)
-        return sorted(set(hits))
+            found += find_overlaps(self.encoder.info.pretrained_on, spec,
+                                   {spec, spec.split(":", 1)[0], ds.name}, ds.image_family,
+                                   {side: by_side[side] for side in SIDES if side in by_side})
+        return Flags(test_selected, tuple(sorted({o.dataset for o in found})),
+                     overlap=tuple(found))
+
+
+def row_splits(part: LabelledSplit) -> tuple[str, ...]:
+    """The dataset splits ``part``'s rows come from (a carved validation part comes from
+    train, a subject hold-out from every split), by the manifest's ``split`` column."""
+    if "split" in part.rows:
+        return tuple(sorted(set(part.rows["split"].astype(str))))
+    return (part.split,)
 
 
 def _align(X: np.ndarray, feature_ids: np.ndarray, wanted: np.ndarray, what: str) -> np.ndarray:

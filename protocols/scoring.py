@@ -25,9 +25,9 @@ import pandas as pd
 
 from fer_bench.metrics import (CLASS_AVERAGED, bootstrap_interval, classification_metrics,
                                summarize_seeds)
-from fer_bench.protocols.context import LabelledSplit, RunContext, TaskLog
+from fer_bench.protocols.context import LabelledSplit, RunContext, TaskLog, row_splits
 from fer_bench.records.environment import describe_environment
-from fer_bench.records.schema import (SCORE_METRICS, DatasetRef, Flags, MetricSummary, ResultRecord,
+from fer_bench.records.schema import (SCORE_METRICS, DatasetRef, MetricSummary, ResultRecord,
                                       portable_encoder)
 
 # How every record's intervals are made (kept in its details).
@@ -57,6 +57,9 @@ class Evaluation:
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
     test_selected: bool = False
+    # The parts the probe learnt from (the record's source side); None: every part but
+    # `scored`. Subject folds name their pool: each row is scored by folds fitted on others.
+    fitted: list[LabelledSplit] | None = None
 
 
 def _summaries(per_run: list[dict]) -> dict[str, MetricSummary]:
@@ -101,6 +104,17 @@ def dataset_refs(ctx: RunContext, roles: dict[str, str],
 def _dataset_refs(ctx: RunContext, ev: Evaluation) -> list[DatasetRef]:
     return dataset_refs(ctx, ev.roles, {spec: {p.split: len(p) for p in ev.parts
                                                if p.dataset == spec} for spec in ev.roles})
+
+
+def overlap_sides(ev: Evaluation) -> dict[str, dict[str, set[str]]]:
+    """Per dataset spec, the splits of the rows on each side: "source" (the parts the
+    probe learnt from), "target" (the scored rows)."""
+    fitted = ev.fitted if ev.fitted is not None else [p for p in ev.parts if p is not ev.scored]
+    sides: dict[str, dict[str, set[str]]] = {}
+    for side, parts in (("source", fitted), ("target", [ev.scored])):
+        for part in parts:
+            sides.setdefault(part.dataset, {}).setdefault(side, set()).update(row_splits(part))
+    return sides
 
 
 def record_timings(log: TaskLog, total_s: float) -> dict[str, float]:
@@ -155,7 +169,7 @@ def build_record(protocol, ctx: RunContext, ev: Evaluation, log: TaskLog,
         dropped_labels=ev.dropped,
         hyperparameters=ev.hyperparameters,
         details={"sample_sizes": ev.sample_sizes, "intervals": INTERVALS, **ev.details},
-        flags=Flags(ev.test_selected, tuple(ctx.pretraining_overlap(list(ev.roles)))),
+        flags=ctx.pretraining_flags(overlap_sides(ev), ev.test_selected),
         timings=record_timings(log, total_s),
         environment=describe_environment(ctx.device),
         feature_keys=_feature_keys(ev),

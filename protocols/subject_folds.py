@@ -158,7 +158,8 @@ class SubjectFoldsProtocol(Protocol):
                                 {"folds": per_fold}))
         return Evaluation(
             target=task.target, roles={spec: "eval"}, class_set=classes, scored=pool,
-            parts=[pool], dropped={p: d for p, d in [(pool.name, pool.dropped)] if d},
+            parts=[pool], fitted=[pool],
+            dropped={p: d for p, d in [(pool.name, pool.dropped)] if d},
             runs=runs, sample_sizes={"test": len(pool)},
             hyperparameters=record_hyperparameters(probe, [r.hyperparameters for r in runs]),
             details={"folds": fold_info, "fold_scores": fold_scores(runs),

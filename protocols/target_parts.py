@@ -104,6 +104,17 @@ def divisions(ctx: RunContext, rows: DatasetRows, *, seed: int, val_fraction: fl
     return out
 
 
+def side_splits(ctx: RunContext, spec: str) -> dict[str, tuple[str, ...]]:
+    """The splits a probe of :func:`divisions` learns from ("source": train, and the
+    official val when declared) and scores ("target": test); with folds, every split on
+    both sides."""
+    if uses_folds(ctx, spec):
+        splits = tuple(ctx.dataset(spec).splits)
+        return {"source": splits, "target": splits}
+    fit = ("train", "val") if has_official_val(ctx, spec) else ("train",)
+    return {"source": fit, "target": ("test",)}
+
+
 def seeds_that_matter(ctx: RunContext, spec: str) -> tuple[int, ...]:
     """Seeds that change a fit: only the first when the dataset has an official
     validation split (the fits are deterministic), else all of them (one validation draw

@@ -26,8 +26,9 @@ import pandas as pd
 from fer_bench.metrics import summarize_seeds
 from fer_bench.protocols.context import RunContext, TaskLog
 from fer_bench.protocols.scoring import dataset_refs, record_timings
+from fer_bench.protocols.target_parts import side_splits
 from fer_bench.records.environment import describe_environment
-from fer_bench.records.schema import Flags, MetricSummary, ResultRecord, portable_encoder
+from fer_bench.records.schema import MetricSummary, ResultRecord, portable_encoder
 from fer_bench.target_metrics import (BINARY_SCORES, auc, continuous_scores, f1, interval,
                                       resample_weights)
 
@@ -192,7 +193,7 @@ def build_target_record(protocol, ctx: RunContext, ev: TargetEvaluation, log: Ta
         details={"sample_sizes": ev.sample_sizes, "intervals": INTERVALS,
                  "per_target": _per_target_means([s for _, s in scored]),
                  "binary_families": sorted(binary), **ev.details},
-        flags=Flags(False, tuple(ctx.pretraining_overlap(list(ev.roles)))),
+        flags=ctx.pretraining_flags({spec: side_splits(ctx, spec) for spec in ev.roles}),
         timings=record_timings(log, total_s),
         environment=describe_environment(ctx.device),
         feature_keys=list(ev.feature_keys),

@@ -96,7 +96,7 @@ def test_list_encoders_reads_metadata_without_loading_weights(monkeypatch):
     assert rows.loc["pixels", "weights"] == "not needed"
     assert rows.loc["random-resnet18", "weights"] == "not needed"
     assert rows.loc["crs-cont", "weights"] == "shipped"
-    assert "ferplus" in rows.loc["crs-cont", "pretrained_on"]
+    assert "ferplus/train" in rows.loc["crs-cont", "pretrained_on"]   # FERPlus train only
     assert rows.loc["pyemotion", "pretrained_on"] == ["fer2013-images"]
     assert fer_bench.list_encoders(details=False) == sorted(table["name"])
 

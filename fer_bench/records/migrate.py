@@ -11,6 +11,11 @@ Schema history (version 0 was a pre-release layout no release wrote; it is refus
 - 2: every dataset entry adds ``content_digest`` (the images' bytes) and
   ``labels_digest`` (labels, splits, subjects, class set); migrated records get
   "unknown", which the runner treats as stale.
+- 3: ``flags.overlap`` lists pre-training overlaps side by side (source: the rows the
+  probe was fitted on; target: the rows it scored), with what matched and the splits;
+  migrated records get None (not recorded), and readers derive the sides from the
+  datasets' roles (:func:`fer_bench.records.overlap.record_overlaps`). Their scores and
+  staleness are untouched.
 """
 from __future__ import annotations
 
@@ -41,7 +46,12 @@ def _v1_to_v2(old: dict[str, Any]) -> dict[str, Any]:
     return {**old, "schema_version": 2, "datasets": datasets}
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
+def _v2_to_v3(old: dict[str, Any]) -> dict[str, Any]:
+    return {**old, "schema_version": 3, "flags": {**(old.get("flags") or {}), "overlap": None}}
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2,
+                                                                     2: _v2_to_v3}
 
 
 def migrate(data: dict[str, Any], source: str = "<record>") -> dict[str, Any]:

@@ -22,7 +22,7 @@ from typing import Any
 
 from fer_bench.metrics import HEADLINE_METRIC, METRICS
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SCORE_METRICS = METRICS          # (a record's scores: the one list in fer_bench.metrics)
 
 
@@ -62,17 +62,42 @@ class MetricSummary:
     interval: tuple[float, float] | None = None
 
 
+# The sides of a record's data that pre-training can overlap: "source", the rows the
+# probe was fitted on (train and validation parts), and "target", the rows it scored.
+SIDES = ("source", "target")
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """One place where the encoder's pre-training data meet a record's data.
+
+    ``dataset``: the record name of the dataset; ``side``: one of :data:`SIDES`;
+    ``matched``: what matched, "dataset ferplus" or "image family fer2013-images";
+    ``pretrained_on``: the ``EncoderInfo.pretrained_on`` entry that matched (e.g.
+    "ferplus/train"); ``splits``: the splits of this side that the entry covers (empty
+    when unknown, as for records written before sides were recorded)."""
+    dataset: str
+    side: str
+    matched: str
+    pretrained_on: str = ""
+    splits: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class Flags:
     # True when anything (epoch, C, k) was chosen by looking at test scores; only
     # paper-faithful opt-in protocols set it, and tables stamp such scores.
     test_selected: bool = False
-    # Datasets or image families that the encoder was pre-trained on and this record
-    # trains or evaluates on (EncoderInfo.pretrained_on vs name / image_family).
+    # Datasets whose rows used by this record (on either side) the encoder was
+    # pre-trained on (EncoderInfo.pretrained_on vs name / image_family, and split when
+    # the entry names one); `overlap` says on which side and what matched.
     pretraining_overlap: tuple[str, ...] = ()
     # Classes that had fewer train rows than the protocol asked for (few-shot: fewer than
     # the shots, so the support holds all of them); tables stamp such records.
     short_classes: tuple[str, ...] = ()
+    # Every overlap, side by side (schema 3). None: the record predates sides;
+    # fer_bench.records.overlap.record_overlaps derives them from the datasets' roles.
+    overlap: tuple[Overlap, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -133,7 +158,11 @@ class ResultRecord:
                                             tuple(m["interval"]) if m.get("interval") else None)
                         for name, m in d["metrics"].items()}
         flags = d.get("flags") or {}
+        overlap = flags.get("overlap")
         d["flags"] = Flags(bool(flags.get("test_selected", False)),
                            tuple(flags.get("pretraining_overlap", ())),
-                           tuple(flags.get("short_classes", ())))
+                           tuple(flags.get("short_classes", ())),
+                           None if overlap is None else tuple(
+                               Overlap(**{**o, "splits": tuple(o.get("splits", ()))})
+                               for o in overlap))
         return cls(**d)

@@ -6,8 +6,9 @@ records, read once, and their long table) through the table and figure functions
 never shows a number the long CSV does not hold:
 - the leaderboard, one wide table per protocol (encoders x targets, headline metric in
   percent with its 95% bootstrap interval), stamps and all;
-- the flags: every record scored on a test-selected epoch (``†``) or on data the encoder
-  was pre-trained on (``*``), with the datasets concerned;
+- the flags: every record scored on a test-selected epoch (``†``), on data the encoder
+  was pre-trained on (``*``), or fitted on such data (``°``), with the datasets (and
+  splits, when recorded) concerned on each side;
 - every figure of :func:`fer_bench.reporting.figures.write_figures`, written as PNG
   files next to the page and referenced by relative paths, so the folder can be copied,
   zipped or served as it is; they are sized for the page's content column, so it shows
@@ -33,6 +34,7 @@ from fer_bench.reporting.tables import (
     OVERLAP_MARK,
     SHORT_CLASSES_MARK,
     SMALL_TEST_MARK,
+    SOURCE_OVERLAP_MARK,
     TEST_SELECTED_MARK,
     legend,
     markdown_table,
@@ -78,8 +80,11 @@ def _flags(long: pd.DataFrame) -> pd.DataFrame:
     rows = long[long["headline"] & (long["test_selected"] | long["pretraining_overlap"]
                                     | long["short_classes"])]
     out = rows[["encoder", "revision", "protocol", "protocol_version", "target",
-                "test_selected", "overlap_with", "short_class_names"]]
-    out = out.rename(columns={"overlap_with": "pretraining_overlap",
+                "test_selected", "overlap_target_with", "overlap_source_with",
+                "short_class_names"]]
+    out = out.rename(columns={"overlap_target_with": f"pre-trained on scored data {OVERLAP_MARK}",
+                              "overlap_source_with": "pre-trained on fitted data "
+                                                     f"{SOURCE_OVERLAP_MARK}",
                               "short_class_names": "short_classes"})
     return out.reset_index(drop=True)
 
@@ -102,6 +107,7 @@ def _html_table(wide: pd.DataFrame) -> str:
         cells = [f"<td>{e(str(name))}</td>"]
         for value in row:
             css = ("stamped" if any(m in value for m in (TEST_SELECTED_MARK, OVERLAP_MARK,
+                                                          SOURCE_OVERLAP_MARK,
                                                           SHORT_CLASSES_MARK, SMALL_TEST_MARK))
                    else "empty" if not value else "")
             cells.append(f'<td class="{css}">{e(value) or "–"}</td>' if css

@@ -9,10 +9,12 @@ markdown leaderboard.
   std, ci_low, ci_high as fractions, and the flags as booleans;
 - human cells (markdown, report, :func:`wide_table`): the headline metric in percent
   with its 95% interval, e.g. ``71.2 [69.8, 72.5]``, stamped ``†`` when something was
-  selected on the test split, ``*`` when the encoder was pre-trained on the data (so
-  such cells are never read as clean comparisons), ``‡`` when some class had fewer train
-  rows than asked for (few-shot: fewer than the shots) and ``§`` when the test set is
-  small (:func:`is_small_test`);
+  selected on the test split, ``*`` when the encoder was pre-trained on the scored data
+  (target side: such cells are never read as clean comparisons), ``°`` when it was
+  pre-trained only on the data the probe was fitted on (source side: the usual setting
+  of a pre-trained encoder, for information), ``‡`` when some class had fewer train rows
+  than asked for (few-shot: fewer than the shots) and ``§`` when the test set is small
+  (:func:`is_small_test`);
 - markdown: those cells as one table per protocol (split further per dataset or source
   where targets have parts, see :func:`protocol_tables`), under a legend, so that no
   table grows a column per record.
@@ -36,11 +38,13 @@ from pathlib import Path
 import pandas as pd
 
 from fer_bench.records.io import find_record_files, read_record, split_pair
+from fer_bench.records.overlap import overlap_labels, record_overlaps
 from fer_bench.records.schema import HEADLINE_METRIC, SCORE_METRICS, ResultRecord
 from fer_bench.target_metrics import TABLE_METRICS, format_score
 
 TEST_SELECTED_MARK = "†"
-OVERLAP_MARK = "*"
+OVERLAP_MARK = "*"            # pre-trained on the scored data (target side): a warning
+SOURCE_OVERLAP_MARK = "°"     # pre-trained on the fitted data only (source side): information
 SHORT_CLASSES_MARK = "‡"
 SMALL_TEST_MARK = "§"
 # A test set is small (its score moves by several points with a few items) below either
@@ -49,7 +53,7 @@ SMALL_TEST_ITEMS = 100
 SMALL_TEST_CLASS_ITEMS = 10
 # The columns of one protocol/target in the wide CSV, in order.
 WIDE_FIELDS = ("score", "std", "ci_low", "ci_high", "test_selected", "pretraining_overlap",
-               "short_classes", "small_test")
+               "overlap_source", "overlap_target", "short_classes", "small_test")
 LONG_FILE = "leaderboard_long.csv"
 WIDE_FILE = "leaderboard_wide.csv"
 MARKDOWN_FILE = "leaderboard.md"
@@ -71,6 +75,8 @@ def record_rows(record: ResultRecord, relpath: str) -> list[dict]:
         n_test = sum(per_class.values())
     min_class = min(per_class.values()) if per_class else None
     overlap, short = record.flags.pretraining_overlap, short_classes(record)
+    sides = record_overlaps(record)
+    source, target = overlap_labels(sides, "source"), overlap_labels(sides, "target")
     common = {
         "encoder": record.encoder["name"],
         "revision": record.encoder["revision"],
@@ -93,9 +99,12 @@ def record_rows(record: ResultRecord, relpath: str) -> list[dict]:
                      "ci_low": lo, "ci_high": hi,
                      "test_selected": bool(record.flags.test_selected),
                      "pretraining_overlap": bool(overlap),
+                     "overlap_source": bool(source), "overlap_target": bool(target),
                      "short_classes": bool(short),
                      "small_test": is_small_test(n_test, min_class),
                      "overlap_with": ";".join(overlap),
+                     "overlap_source_with": ";".join(source),
+                     "overlap_target_with": ";".join(target),
                      "short_class_names": ";".join(short),
                      "n_classes": len(record.class_set),
                      "class_set": ";".join(record.class_set),
@@ -162,13 +171,14 @@ def long_table(results_dir: str | Path,
 LONG_COLUMNS = ("encoder", "revision", "weights_digest", "protocol", "protocol_version",
                 "target", "source", "dataset", "metric", "headline", "mean", "std", "n_seeds",
                 "seeds_identical", "ci_low", "ci_high", "test_selected", "pretraining_overlap",
-                "short_classes", "small_test", "overlap_with", "short_class_names",
+                "overlap_source", "overlap_target", "short_classes", "small_test",
+                "overlap_with", "overlap_source_with", "overlap_target_with", "short_class_names",
                 "n_classes", "class_set", "n_train", "n_val", "n_test", "min_class_test",
                 "schema_version", "record")
 _COUNTS = ("protocol_version", "n_seeds", "n_classes", "n_train", "n_val", "n_test",
            "min_class_test", "schema_version")
 _BOOLEANS = ("headline", "seeds_identical", "test_selected", "pretraining_overlap",
-             "short_classes", "small_test")
+             "overlap_source", "overlap_target", "short_classes", "small_test")
 _FLOATS = ("mean", "std", "ci_low", "ci_high")
 
 
@@ -191,12 +201,28 @@ def _sorted_long(df: pd.DataFrame) -> pd.DataFrame:
     return df.sort_values(order, kind="stable").reset_index(drop=True)
 
 
+def overlap_mark(row: pd.Series) -> str:
+    """``*`` when a long row's encoder was pre-trained on the scored data, ``°`` when
+    only on the data its probe was fitted on, else "" (rows without sides: ``*`` for any
+    overlap, as before sides were recorded)."""
+    if row.get("overlap_target", row.get("pretraining_overlap")):
+        return OVERLAP_MARK
+    return SOURCE_OVERLAP_MARK if row.get("overlap_source") else ""
+
+
 def stamps(row: pd.Series) -> str:
     """The marks of a long row's flags, in legend order (see :func:`legend`)."""
     return ((TEST_SELECTED_MARK if row.get("test_selected") else "")
-            + (OVERLAP_MARK if row.get("pretraining_overlap") else "")
+            + overlap_mark(row)
             + (SHORT_CLASSES_MARK if row.get("short_classes") else "")
             + (SMALL_TEST_MARK if row.get("small_test") else ""))
+
+
+def source_only(rows: pd.DataFrame) -> pd.Series:
+    """Rows pre-trained on their fitted data but not on their scored data (``°``)."""
+    def flag(column: str) -> pd.Series:
+        return rows[column].astype(object).where(rows[column].notna(), False).astype(bool)
+    return flag("overlap_source") & ~flag("overlap_target")
 
 
 def human_cells(row: pd.Series) -> dict[str, str]:
@@ -219,7 +245,11 @@ def flat_legend(rows: pd.DataFrame) -> list[str]:
         lines.append("std -: no spread to report: one seed ran, or every seed gave the same "
                      "value (official splits and a deterministic probe)")
     for flag, text in _MARK_TEXT.items():
-        if flag in rows and rows[flag].fillna(False).astype(bool).any():
+        if flag == "source_only":
+            used = {"overlap_source", "overlap_target"} <= set(rows) and source_only(rows).any()
+        else:
+            used = flag in rows and rows[flag].fillna(False).astype(bool).any()
+        if used:
             lines.append(text)
     return lines
 
@@ -230,8 +260,10 @@ def figure_notes(rows: pd.DataFrame) -> str:
     notes = []
     if rows["test_selected"].any():
         notes.append(f"{TEST_SELECTED_MARK} selected on the test split")
-    if rows["pretraining_overlap"].any():
-        notes.append(f"{OVERLAP_MARK} encoder pre-trained on this data")
+    if rows["overlap_target"].any():
+        notes.append(f"{OVERLAP_MARK} encoder pre-trained on the scored data")
+    if source_only(rows).any():
+        notes.append(f"{SOURCE_OVERLAP_MARK} pre-trained on the probe's training data only")
     if "short_classes" in rows and rows["short_classes"].any():
         notes.append(f"{SHORT_CLASSES_MARK} a class short of train rows")
     if "small_test" in rows and rows["small_test"].any():
@@ -249,7 +281,11 @@ def _cell(row: pd.Series) -> str:
 
 _MARK_TEXT = {
     "test_selected": f"{TEST_SELECTED_MARK} chosen on the test split (not comparable)",
-    "pretraining_overlap": f"{OVERLAP_MARK} the encoder was pre-trained on this data",
+    "overlap_target": f"{OVERLAP_MARK} the encoder was pre-trained on the scored data "
+                      "(target side): not a clean comparison",
+    "source_only": f"{SOURCE_OVERLAP_MARK} the encoder was pre-trained on the data the probe "
+                   "was fitted on, not on the scored data (source side): the usual setting "
+                   "of a pre-trained encoder",
     "short_classes": f"{SHORT_CLASSES_MARK} a class had fewer train rows than asked for",
     "small_test": f"{SMALL_TEST_MARK} small test set: fewer than {SMALL_TEST_ITEMS} test items "
                   f"or a class with fewer than {SMALL_TEST_CLASS_ITEMS}",
@@ -405,7 +441,10 @@ def legend(metric: str = HEADLINE_METRIC) -> str:
     return (f"{metric.replace('_', ' ')} in percent: mean over seeds (few-shot: over draws) "
             f"[95% bootstrap interval over test items]. {TEST_SELECTED_MARK} chosen on the "
             f"test split (paper-faithful opt-in, not comparable); {OVERLAP_MARK} the encoder "
-            f"was pre-trained on this data; {SHORT_CLASSES_MARK} some class had fewer train "
+            f"was pre-trained on the scored data (target side: not a clean comparison); "
+            f"{SOURCE_OVERLAP_MARK} it was pre-trained on the data the probe was fitted on but "
+            f"not on the scored data (source side: the usual setting, for information); "
+            f"{SHORT_CLASSES_MARK} some class had fewer train "
             f"rows than asked for (few-shot: fewer than the shots, all of them used); "
             f"{SMALL_TEST_MARK} small test set (fewer than {SMALL_TEST_ITEMS} test items or a "
             f"class with fewer than {SMALL_TEST_CLASS_ITEMS}): read the interval, not the "

@@ -8,6 +8,7 @@ import re
 import pytest
 from protocol_fakes import ArrayStore, NeverBuilt, blob_dataset
 
+from fer_bench.records import SCHEMA_VERSION
 from fer_bench.runner import run_benchmark
 from fer_bench.vocabulary import BASIC7
 
@@ -63,4 +64,4 @@ def test_always_replaces_a_newer_record(tmp_path, datasets):
     from_the_future(first[0].path)
     entries = run(tmp_path, datasets, overwrite="always")
     assert [e.status for e in entries] == ["computed", "computed"]
-    assert json.loads(first[0].path.read_text())["schema_version"] == 2
+    assert json.loads(first[0].path.read_text())["schema_version"] == SCHEMA_VERSION

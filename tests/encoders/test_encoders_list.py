@@ -68,7 +68,7 @@ def test_list_json_has_every_field_and_the_weights_state(no_weights_loaded, tmp_
     assert pixels["weights"] == "not needed" and pixels["source"] == "built-in"
     crs = rows["crs-cont"]
     assert crs["weights"] == "shipped" and crs["embed_dim"] == 512
-    assert "ferplus" in crs["pretrained_on"] and crs["pretrain_classes"]
+    assert "ferplus/train" in crs["pretrained_on"] and crs["pretrain_classes"]
     pyemotion = rows["pyemotion"]
     assert pyemotion["weights"] == "to fetch"
     assert "fer-bench encoders fetch pyemotion" in pyemotion["note"]

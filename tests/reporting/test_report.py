@@ -109,7 +109,9 @@ def test_flags_list_test_selected_and_overlapping_records(report):
     flags = text[text.index('id="flags"'):text.index('id="bars"')]
     assert "linear-online" in flags and "yes †" in flags
     assert flags.count("blobs@") == 6           # every few-shot record overlaps its data
-    assert "blobs" in page.cells
+    # by side, with the splits: scored on blobs' test split, supports drawn from train
+    assert "blobs/test" in page.cells and "blobs/train" in page.cells
+    assert "pre-trained on scored data *" in page.cells
 
 
 def test_cli_writes_the_page(tmp_path):
