@@ -117,10 +117,13 @@ def stale_reason(record: ResultRecord, protocol: Protocol, task: Task,
     """Why an existing record does not answer the current request (None: it does).
 
     A record is stale when anything that can move its numbers differs: the encoder's
-    weights, layer, dimension or preprocessing; the protocol's resolved config; the
-    seeds; and for every dataset it read, its rows (manifest digest), the bytes of its
-    images (content digest) or its labels, splits and subjects (labels digest). Records
-    written before schema 2 have no image or label digests and are stale."""
+    weights, layer, dimension or preprocessing (not its descriptive metadata, such as
+    ``pretrained_on``: a record keeps the flags it was written with); the protocol's
+    resolved config, less the fields that only choose which records are planned
+    (``Protocol.plan_fields``); the seeds; and for every dataset it read, its rows
+    (manifest digest), the bytes of its images (content digest) or its labels, splits and
+    subjects (labels digest). Records written before schema 2 have no image or label
+    digests and are stale."""
     refs = {d.name: d for d in record.datasets}
     if any(UNKNOWN in (d.content_digest, d.labels_digest) for d in record.datasets):
         return ("written before records kept image and label digests (schema "
@@ -132,7 +135,7 @@ def stale_reason(record: ResultRecord, protocol: Protocol, task: Task,
     for field in ("layer", "embed_dim", "preprocessing"):
         if record.encoder.get(field) != current[field]:
             return f"written for another encoder {field}"
-    if record.config != protocol.resolved_config():
+    if protocol.computing_config(record.config) != protocol.computing_config():
         return "written with another protocol config"
     if list(record.seeds) != list(ctx.seeds):
         return f"written with seeds {record.seeds}"

@@ -83,6 +83,10 @@ class Protocol(ABC):
     name: ClassVar[str]
     version: ClassVar[int]
     Config: ClassVar[type] = ScoringConfig
+    # Config fields that only choose which records are planned, never how one is
+    # computed (e.g. unseen-expression's probes and scopes): a record written under
+    # another choice answers the same question, so staleness ignores them.
+    plan_fields: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: Any = None, **overrides: Any):
         config = config if config is not None else self.Config()
@@ -99,6 +103,12 @@ class Protocol(ABC):
     def resolved_config(self) -> dict[str, Any]:
         """The config as JSON-ready plain data (tuples become lists)."""
         return json.loads(json.dumps(asdict(self.config)))
+
+    def computing_config(self, config: dict[str, Any] | None = None) -> dict[str, Any]:
+        """``config`` (a record's resolved config; default: this protocol's) without the
+        :attr:`plan_fields`: what a record's numbers depend on."""
+        config = self.resolved_config() if config is None else config
+        return {k: v for k, v in config.items() if k not in self.plan_fields}
 
     def default_datasets(self) -> tuple[str, ...]:
         return GENERATED_PRESETS

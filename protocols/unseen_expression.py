@@ -9,7 +9,9 @@ synth-wild, FERPlus, CK+ or AffectNet-8 for one trained on the seven basic class
 encoder with an empty label set (self-supervised, random or pixel floors) has seen no
 expression, so every class is unseen and its unseen score is its whole-dataset score.
 
-Per dataset and probe, up to three records (target ``<dataset>@<scope>-<probe>``):
+Per dataset and probe, up to five records (target ``<dataset>@<scope>-<probe>``). Three
+are keyed by what the encoder saw in pre-training, so their class sets differ between
+encoders (``details["scope_kind"] == "pre-training"``):
 - ``unseen``: the probe is fitted on *all* the dataset's classes (train split) and
   scored on the test rows of unseen classes only: mean class accuracy is then the mean
   recall over the unseen classes, accuracy the share of unseen rows labelled right,
@@ -20,13 +22,32 @@ Per dataset and probe, up to three records (target ``<dataset>@<scope>-<probe>``
 - ``unseen-only``: a probe fitted and scored on the unseen classes alone (at least two
   of them), i.e. "can the features tell the new expressions apart among themselves".
 
+Two are keyed by the class set alone, the same task for every encoder
+(``details["scope_kind"] == "class-set"``), so a column compares like with like: on
+CFEE's 22 classes an encoder trained on basic labels has a 15-way ``unseen-only``
+record, one without labels (pixels, random, self-supervised) none, but both have the
+same 15-way ``compound-only`` and 7-way ``basic-only`` records:
+- ``compound-only``: a probe fitted and scored on the dataset's compound classes alone;
+- ``basic-only``: the same on its basic classes (the eight of
+  :data:`fer_bench.vocabulary.BASIC`, contempt included).
+A class-set record is written when the dataset has at least two classes of the set and
+classes outside it; where the set is every class (synth-compound, RAF-DB compound: all
+compound; synth-wild, FERPlus: all basic) it would be the whole-dataset score, which the
+``linear``, ``knn`` and ``few-shot`` protocols give for every encoder alike. Whether it
+applies depends on the dataset only, never on the encoder.
+
 Probes: ``linear`` and ``knn`` exactly as the protocols of those names (C chosen on
 validation data only), ``few-shot-linear`` and ``few-shot-knn`` as ``few-shot`` with
 ``shots`` rows per class (default 5) over ``draws`` draws; any other registered probe
 (:mod:`fer_bench.probes.registry`) by its name, or ``few-shot-<name>``. A record that would have
 nothing to score is not written: the runner reports it as not applicable with the reason
 (no seen classes; fewer than two unseen classes; unseen-only identical to unseen
-because every class is unseen).
+because every class is unseen; a class set with fewer than two classes, or holding every
+class of the dataset).
+
+``probes`` and ``scopes`` only choose which records are planned
+(:attr:`~fer_bench.protocols.base.Protocol.plan_fields`), so records written before the
+class-set scopes existed stay valid.
 """
 from __future__ import annotations
 
@@ -43,9 +64,13 @@ from fer_bench.protocols.evaluation import (check_probe, few_shot_evaluation, fe
                                             probe_evaluation)
 from fer_bench.protocols.scoring import Evaluation
 from fer_bench.splits import ClassGroups, unseen_and_seen
+from fer_bench.vocabulary import BASIC, COMPOUND, canonical
 
 PROBES = ("linear", "knn", "few-shot-linear", "few-shot-knn")
-SCOPES = ("unseen", "seen", "unseen-only")
+PRETRAINING_SCOPES = ("unseen", "seen", "unseen-only")    # by what the encoder saw
+CLASS_SET_SCOPES = {"compound-only": ("compound", COMPOUND),   # by the classes alone
+                    "basic-only": ("basic", BASIC)}
+SCOPES = PRETRAINING_SCOPES + tuple(CLASS_SET_SCOPES)
 FEW_SHOT = "few-shot-"   # probe prefix: the few-shot protocol's probe of that name
 
 
@@ -89,6 +114,25 @@ def class_groups(ctx: RunContext, spec: str) -> ClassGroups:
                             f"vs {spec}: {e}") from None
 
 
+def class_set(ctx: RunContext, spec: str, scope: str) -> tuple[str, ...]:
+    """The dataset's classes of a class-set ``scope``, in its own order; raises
+    :class:`TaskNotApplicable` when fewer than two, or every class (see the module doc)."""
+    kind, members = CLASS_SET_SCOPES[scope]
+    classes = tuple(ctx.dataset(spec).classes)
+    try:
+        chosen = tuple(c for c in classes if canonical(c) in members)
+    except KeyError as e:
+        raise ProtocolError(f"{spec}: cannot compare class names: {e.args[0]}") from None
+    if len(chosen) < 2:
+        raise TaskNotApplicable(f"{spec} has {len(chosen)} {kind} class(es) "
+                                f"({list(chosen)}); a {scope} probe needs at least 2")
+    if len(chosen) == len(classes):
+        raise TaskNotApplicable(f"every class of {spec} is a {kind} class: {scope} would be "
+                                "the whole dataset, scored for every encoder alike by the "
+                                "linear, knn and few-shot protocols")
+    return chosen
+
+
 def check_applicable(scope: str, groups: ClassGroups, encoder: str, spec: str) -> None:
     """Raise :class:`TaskNotApplicable` when ``scope`` has nothing to score."""
     why = None
@@ -111,6 +155,7 @@ class UnseenExpressionProtocol(Protocol):
     name = "unseen-expression"
     version = 2  # 2: the linear probe's rules of linear v2; stratified intervals
     Config = UnseenExpressionConfig
+    plan_fields = ("probes", "scopes")
 
     def default_datasets(self) -> tuple[str, ...]:
         return ("synth-compound", "synth-wild")
@@ -123,13 +168,16 @@ class UnseenExpressionProtocol(Protocol):
     def evaluate(self, ctx: RunContext, task: UnseenTask) -> Evaluation:
         (spec,) = task.datasets
         groups = class_groups(ctx, spec)
-        check_applicable(task.scope, groups, ctx.encoder.info.name, spec)
         cfg = self.config
-        fit_classes = groups.unseen if task.scope == "unseen-only" else tuple(
-            ctx.dataset(spec).classes)
+        if task.scope in CLASS_SET_SCOPES:
+            fit_classes = class_set(ctx, spec, task.scope)
+        else:
+            check_applicable(task.scope, groups, ctx.encoder.info.name, spec)
+            fit_classes = groups.unseen if task.scope == "unseen-only" else tuple(
+                ctx.dataset(spec).classes)
         parts = dataset_parts(ctx, spec, fit_classes, cfg.holdout_fraction)
         scored = parts.test
-        if task.scope != "unseen-only":
+        if task.scope in ("unseen", "seen"):   # one fit over every class, rows of a group
             wanted = groups.unseen if task.scope == "unseen" else groups.seen
             ids = [fit_classes.index(c) for c in wanted]
             index = np.flatnonzero(np.isin(scored.y, ids))
@@ -139,7 +187,9 @@ class UnseenExpressionProtocol(Protocol):
             scored = scored.take(index, f"{scored.split}-{task.scope}")
         ev = self._probe(ctx, task, parts, scored, fit_classes)
         ev.dropped = parts.dropped
-        ev.details.update(scope=task.scope, probe=task.probe, unseen_classes=list(groups.unseen),
+        kind = "class-set" if task.scope in CLASS_SET_SCOPES else "pre-training"
+        ev.details.update(scope=task.scope, scope_kind=kind, probe=task.probe,
+                          unseen_classes=list(groups.unseen),
                           seen_classes=list(groups.seen),
                           pretrain_classes=list(ctx.encoder.info.pretrain_classes),
                           test_origin=parts.test_origin)

@@ -106,6 +106,9 @@ def test_runner_reports_not_applicable_tasks_and_writes_no_record(datasets, tmp_
                             ["wild8"], results_dir=tmp_path, store=ArrayStore(),
                             load=datasets.__getitem__, seeds=(0,), progress=False, device="cpu")
     status = {e.target: e.status for e in entries}
+    # wild8's classes are all basic: neither class-set record applies (see its own tests)
     assert status == {"wild8@unseen-knn": "not-applicable", "wild8@seen-knn": "computed",
-                      "wild8@unseen-only-knn": "not-applicable"}
+                      "wild8@unseen-only-knn": "not-applicable",
+                      "wild8@compound-only-knn": "not-applicable",
+                      "wild8@basic-only-knn": "not-applicable"}
     assert [r.target for r in load_records(tmp_path)] == ["wild8@seen-knn"]
