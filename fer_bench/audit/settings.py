@@ -1,36 +1,37 @@
-"""The audit's settings and thresholds, with the measurements that chose them.
+"""The audit's settings and thresholds, and the measurements that chose them.
 
-Measured on generated faces (48 and 112 px, 12 synth-lab subjects x 8 expressions and 96
-synth-wild faces, 2 per identity) with planted copies, and on FERPlus (cached thumbnails
-of all 31,373 majority-labelled faces; the pairs were looked at on contact sheets):
+Generated faces: synth-wild-like identities with four expressions each, every face in a
+scene of its own (150 identities at 48 px, 100 at 112 px), and 64 planted copies per
+size (8 each: byte copy, JPEG 50, brightness x0.7 and x1.2, crop to 90% centred and
+shifted, 2 px shift, crop to 92% + JPEG 70). FERPlus: all 31,373 majority-labelled
+faces; pairs at each threshold were looked at on contact sheets.
 
-- Correlation of 24x24 grey thumbnails, **0.95**: every planted re-encoding (JPEG
-  quality 90 to 30), brightness (x0.6 to x1.2), contrast (x0.7) or colour-to-grey copy
-  kept 0.982 or more; distinct synth-wild faces stayed at or below 0.90 (same identity)
-  and 0.87 (different identities). On FERPlus every sampled test-train pair at 0.95 or
-  more was the same photo; 370 test faces (11.8%) have such a train face, 248 (7.9%) at
-  0.995 (``NEAR_EXACT``), as measured before.
-- Aligned correlation, **0.95** (:mod:`fer_bench.audit.align`): planted crops to 85% of
-  the side, shifts of 1 to 3 px at 48 px and crops re-encoded at JPEG 50 kept 0.956 or
-  more on synth-wild faces, where distinct faces of one identity stayed at or below
-  0.92 (different identities: 99.9% at or below 0.91, the largest of 4,560 pairs
-  0.951). On FERPlus, sampled pairs at 0.95 or more whose plain correlation was below
-  0.95 were all the same photo, cropped or shifted; between 0.90 and 0.94 most still
-  were, with a few different people.
-- Encoder for the feature-space search, **random-resnet18**: cosine similarities of its
-  features are no usable threshold (distinct synth-lab faces reach 0.9986, planted crops
-  0.995), so its neighbours are candidates that alignment confirms. On FERPlus it found
-  the train partner of 569 of the 585 test faces with an aligned partner at 0.95 among
-  10 neighbours, thumbnails 565; together they find all of them.
+- Thumbnail correlation (24x24 grey), **0.95**: planted re-encodings and brightness
+  changes kept 0.989 or more (JPEG 30, contrast x0.7 and colour to grey: 0.98 or
+  more); distinct faces stayed at or below 0.93 (of one identity: 0.83). On FERPlus 370
+  test faces (11.8%) have a train face at 0.95 or more and 248 (7.9%) at 0.995
+  (``NEAR_EXACT``), the earlier figures; 16 sampled cross-split pairs at 0.95-0.96 were
+  all the same photo.
+- Aligned correlation (:mod:`fer_bench.audit.align`), **0.95**: planted crops and
+  shifts kept 0.951 or more but one 90% crop at 48 px (0.949), 0.961 or more at
+  112 px; distinct faces reached 0.941 at 48 px (none called) and 0.951 at 112 px (one
+  pair of two identities called); faces of one identity 0.944. On FERPlus 16 sampled
+  cross-split pairs at 0.950-0.955 were all the same photo, cropped or shifted; at
+  0.93-0.94 about half were different people, so the counts are a lower bound.
+- Encoder, **random-resnet18**: its cosine is no threshold (distinct synth-lab faces
+  reach 0.9986, planted crops 0.995), but its neighbours tolerate crops: on FERPlus
+  its search found 190 aligned pairs that ``--encoder pixels`` missed (median thumbnail
+  correlation 0.58), against 126 the other way. Its features are cached by any
+  protocol run of the encoder.
 - The DCT hash is a candidate search and a column, not a rule: at 24x24 a Hamming
   distance of 4 still joins FERPlus faces correlating below 0.8 (different photos),
-  while same-photo pairs at correlation 0.95 to 0.98 reach 18.
+  while same-photo pairs at correlation 0.95-0.98 reach 18.
 
-Limits, measured on synth-lab: frames of one lab session (same person, pose, light,
-only the expression differs) correlate up to 0.9999 (neutral and a one-sided contempt
+Limits, measured on synth-lab: frames of one lab session (same person, pose and light,
+only the expression changes) correlate up to 0.9999 (neutral and a one-sided contempt
 smile at 48 px) and count as near-duplicates; distinct lab identities (one grey studio,
 one framing) reach 0.96. Lab datasets are split by subject (subject folds), so this
-matters for their within-split counts, not for leakage.
+touches their within-split counts, not leakage between splits.
 """
 from __future__ import annotations
 
