@@ -71,6 +71,14 @@ class LinearProbeOptions:
 
 
 @dataclass(frozen=True)
+class TestItemsOption:
+    """Score every test item ("all", as published) or only those without a near-duplicate
+    in train/val ("deduplicated", the record ``<dataset>@deduplicated``;
+    :mod:`fer_bench.protocols.test_items`)."""
+    test_items: str = "all"
+
+
+@dataclass(frozen=True)
 class KnnProbeOptions:
     """The kNN probe's settings, for every protocol that offers it (one definition)."""
     k: int = DEFAULT_K                       # the headline k
@@ -87,6 +95,9 @@ class Protocol(ABC):
     # computed (e.g. unseen-expression's probes and scopes): a record written under
     # another choice answers the same question, so staleness ignores them.
     plan_fields: ClassVar[tuple[str, ...]] = ()
+    # Options added after records of this version were written, whose default is what
+    # those records did: a record without one stays valid (no version bump needed).
+    added_options: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: Any = None, **overrides: Any):
         config = config if config is not None else self.Config()
@@ -106,8 +117,13 @@ class Protocol(ABC):
 
     def computing_config(self, config: dict[str, Any] | None = None) -> dict[str, Any]:
         """``config`` (a record's resolved config; default: this protocol's) without the
-        :attr:`plan_fields`: what a record's numbers depend on."""
-        config = self.resolved_config() if config is None else config
+        :attr:`plan_fields`: what a record's numbers depend on. Options in
+        :attr:`added_options` that a record lacks read as their default (how every
+        record was computed before the option existed)."""
+        config = dict(self.resolved_config() if config is None else config)
+        defaults = json.loads(json.dumps(asdict(self.Config())))
+        for name in self.added_options:
+            config.setdefault(name, defaults[name])
         return {k: v for k, v in config.items() if k not in self.plan_fields}
 
     def default_datasets(self) -> tuple[str, ...]:

@@ -15,16 +15,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fer_bench.protocols.base import (LinearProbeOptions, ProbeConfig, Protocol, Task,
-                                      register_protocol)
+                                      TestItemsOption, register_protocol)
 from fer_bench.protocols.context import RunContext
 from fer_bench.protocols.data_parts import dataset_parts
 from fer_bench.protocols.evaluation import probe_evaluation
 from fer_bench.protocols.scoring import Evaluation
+from fer_bench.protocols.test_items import check_test_items, scored_items, target_name
 
 
 @dataclass(frozen=True)
-class LinearConfig(ProbeConfig, LinearProbeOptions):
+class LinearConfig(ProbeConfig, LinearProbeOptions, TestItemsOption):
     classes: tuple[str, ...] | None = None       # None: the dataset's declared classes
+
+    def __post_init__(self) -> None:
+        check_test_items(self.test_items)
 
 
 @register_protocol
@@ -35,10 +39,18 @@ class LinearProtocol(Protocol):
     # class-averaged intervals resampled within each class.
     version = 2
     Config = LinearConfig
+    added_options = ("test_items",)
+
+    def tasks(self, datasets):
+        return [Task(self.name, (spec,), target_name(spec, self.config.test_items))
+                for spec in datasets]
 
     def evaluate(self, ctx: RunContext, task: Task) -> Evaluation:
         (spec,) = task.datasets
         classes = tuple(self.config.classes or ctx.dataset(spec).classes)
         parts = dataset_parts(ctx, spec, classes, self.config.holdout_fraction)
-        return probe_evaluation(ctx, task, {spec: "eval"}, parts, parts.test, "linear",
-                                self.config)
+        scored, about = scored_items(ctx, spec, parts.test, self.config.test_items)
+        evaluation = probe_evaluation(ctx, task, {spec: "eval"}, parts, scored, "linear",
+                                      self.config)
+        evaluation.details.update(about)
+        return evaluation
