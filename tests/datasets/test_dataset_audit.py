@@ -191,3 +191,14 @@ def test_cli_mistakes_are_one_line(tmp_path, args, code, words):
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]
     assert len(errors) == 1 and words in errors[0], result.stderr
     assert result.stderr.rstrip().endswith(errors[0])
+
+
+def test_cli_help_states_the_library_defaults():
+    output = CliRunner().invoke(main, ["datasets", "audit", "--help"]).output
+    options = " ".join(output.split("Options:", 1)[1].split())
+    defaults = AuditSettings()
+    for option, value in (("--encoder", defaults.encoder), ("--neighbours", defaults.neighbours),
+                          ("--correlation", defaults.correlation),
+                          ("--aligned", defaults.aligned)):
+        after = options.split(option, 1)[1].split(" --", 1)[0]
+        assert f"(default {value}" in after, (option, after)
