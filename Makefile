@@ -46,7 +46,11 @@ clean:
 # (dlib-face, single-threaded) is listed first so it overlaps the rest. Resumable: a
 # rerun computes only missing or stale records.
 REF_ENCODERS  ?= dlib-face crs-cont random-resnet18 pixels pyemotion mini-xception facemesh lbp hog
-REF_PROTOCOLS ?= linear knn cross-dataset unseen-expression few-shot subject-folds
+REF_PROTOCOLS ?= linear knn cross-dataset unseen-expression few-shot subject-folds \
+                 au head-pose expression-intensity
+# With FERPlus: linear and kNN also on its deduplicated test set (no near-duplicate in
+# train/val, by `fer-bench datasets audit`) for these encoders.
+REF_DEDUP_ENCODERS ?= pixels random-resnet18 lbp mini-xception crs-cont
 REF_DATASETS  ?= synth-wild synth-lab synth-compound $(if $(FER_BENCH_DATA),ferplus,)
 REF_JOBS      ?= 2
 REF_THREADS   ?= $(shell n=$$(nproc 2>/dev/null || echo 2); t=$$((n / $(REF_JOBS))); echo $$((t > 0 ? t : 1)))
@@ -71,6 +75,10 @@ $(REF_RUNS): reference-run-%: $(REF_STAMP)
 	OMP_NUM_THREADS=$(REF_THREADS) $(BIN)/fer-bench run --encoder $* \
 	    $(addprefix --protocol ,$(REF_PROTOCOLS)) $(addprefix --dataset ,$(REF_DATASETS)) \
 	    --results-dir results/records --quiet
+	$(if $(and $(FER_BENCH_DATA),$(filter $*,$(REF_DEDUP_ENCODERS))), \
+	    OMP_NUM_THREADS=$(REF_THREADS) $(BIN)/fer-bench run --encoder $* \
+	    --protocol linear:test_items=deduplicated --protocol knn:test_items=deduplicated \
+	    --dataset ferplus --results-dir results/records --quiet)
 
 # The paper's comparison: five pre-training arms (crs-cont, crs-cont without the weight
 # vector, supcon, simclr, supervised) at one step budget on FERPlus train, each evaluated
