@@ -62,6 +62,9 @@ SECTIONS = (
     ("confusion", "Confusion matrices", "confusion_",
      "row-normalised: each true class's predictions, in percent; a panel per encoder, "
      "best first, with its mean class accuracy"),
+    ("aus", "Action units", "aus_",
+     "encoders x action units, best mean on top: per-AU F1 of occurrence and ICC(3,1) of "
+     "intensity (the au protocol), one figure per dataset and score"),
     ("fewshot", "Few-shot curves", "fewshot_",
      "mean ± std over draws of the support; the queries are the whole test split"),
     ("embedding", "Embedding maps", "embedding_",
