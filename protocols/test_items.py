@@ -4,12 +4,13 @@ with no near-duplicate in the data the probe learnt from (``test_items=deduplica
 FER datasets leak across their own splits: FERPlus (FER2013's photos) has a training face
 that is the same photo, re-encoded, cropped or shifted, for about one test face in five
 (684 of 3,137; 732 with those whose partner is in val: ``fer-bench datasets audit``).
-A kNN probe or a memorising encoder profits from exactly these, so the leaderboard can show a dataset both ways: the published test split under
-its own name, and the deduplicated one as the variant ``<dataset>@deduplicated`` (a
-column beside it in the tables). The near-duplicates are those the audit finds between
-the test split and the train and val splits (:mod:`fer_bench.audit`, its default
-settings and thresholds, cached by the data's identity); the record keeps the audit's
-key, settings and how many items were dropped.
+A kNN probe or a memorising encoder profits from exactly these, so the leaderboard can
+show a dataset both ways: the published test split under its own name, and the
+deduplicated one as the variant ``<dataset>@deduplicated`` (a column beside it in the
+tables). The near-duplicates are those the audit finds between the test split and the
+train and val splits (:mod:`fer_bench.audit`, its default settings and thresholds,
+cached by the data's identity); the record keeps the audit's key, settings and how many
+items were dropped.
 """
 from __future__ import annotations
 
