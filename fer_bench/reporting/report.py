@@ -28,7 +28,7 @@ import pandas as pd
 
 from fer_bench import __version__
 from fer_bench.records.schema import HEADLINE_METRIC
-from fer_bench.reporting.figures import write_figures
+from fer_bench.reporting.figures import KINDS, write_figures
 from fer_bench.reporting.results import ResultsTable
 from fer_bench.reporting.tables import (
     OVERLAP_MARK,
@@ -170,6 +170,18 @@ def _markdown(tables, flags, groups, metric, meta) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _remove_stale_figures(out: Path, written: list[Path]) -> list[Path]:
+    """Delete the report's own figures (png files named by a figure kind) that this
+    build did not write: figures of records no longer in the results would otherwise
+    stay beside the page, unlisted and out of date. Other files are left alone."""
+    keep = {Path(p).name for p in written}
+    stale = [p for p in out.glob("*.png")
+             if p.name not in keep and p.name.split("_", 1)[0] in KINDS]
+    for path in stale:
+        path.unlink()
+    return stale
+
+
 def build_report(results: ResultsTable, out: str | Path, metric: str = HEADLINE_METRIC,
                  store: FeatureStore | None = None) -> ReportFiles:
     """Write ``index.html``, ``index.md``, the leaderboard files and every figure of
@@ -181,6 +193,7 @@ def build_report(results: ResultsTable, out: str | Path, metric: str = HEADLINE_
     long = results.long
     write_leaderboard(long, out, metric)
     plots = write_figures(results, out, metric, fmt="png", store=store)
+    _remove_stale_figures(out, plots)
     tables = protocol_tables(long, metric)
     flags = _flags(long)
     groups = _group_plots(plots)

@@ -168,3 +168,16 @@ def test_a_report_build_reads_each_record_once(report, reads, tmp_path):
     assert result.exit_code == 0, result.output
     assert sorted(record_reads()) == files and set(record_reads().values()) == {1}
     assert len(reads["folded"]) == len(files) and set(reads["folded"].values()) == {1}
+
+
+def test_a_rebuild_removes_figures_of_records_gone_and_keeps_other_files(report, tmp_path):
+    files, _, results = report
+    site = files.html.parent
+    stale = site / "bars_gone-v9.png"            # a figure no record of today draws
+    stale.write_bytes(b"old")
+    mine = site / "notes.png"                    # not a figure kind: not the report's
+    mine.write_bytes(b"mine")
+    rebuilt = build_report(read_results(results), site,
+                           store=FeatureStore(tmp_path / "no-store"))
+    assert not stale.exists() and mine.exists()
+    assert all(p.exists() for p in rebuilt.plots)
