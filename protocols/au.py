@@ -36,7 +36,8 @@ from fer_bench.probes.multilabel import DEFAULT_AU_CS, OCCURRENCE_PROBES
 from fer_bench.protocols.base import Task, register_protocol
 from fer_bench.protocols.context import ProtocolError, RunContext, TaskNotApplicable
 from fer_bench.protocols.target_base import (TargetProbeConfig, TargetProtocol, division_sizes,
-                                             place, ridge_predictions, scored_origin)
+                                             place, ridge_predictions, sample_sizes,
+                                             scored_origin)
 from fer_bench.protocols.target_parts import dataset_rows, seeds_that_matter
 from fer_bench.protocols.target_scoring import (FamilyPredictions, MetricPlan, TargetEvaluation,
                                                 TargetRun)
@@ -107,8 +108,7 @@ class AuProtocol(TargetProtocol):
         return TargetEvaluation(
             target=task.target, roles={spec: "eval"}, targets=names,
             scored_ids=rows.ids[scored], runs=runs, metrics=plans,
-            sample_sizes={"test": len(scored), "train": int(np.mean([len(d.fit) for d in first])),
-                          "val": int(np.mean([len(d.val) for d in first]))},
+            sample_sizes=sample_sizes(first, scored),
             split_sizes={spec: {"scored": len(scored)}},
             feature_keys=rows.feature_keys,
             target_counts={f"{spec}/scored": dict(zip(names, n_pos.tolist()))},

@@ -62,9 +62,11 @@ class Evaluation:
     fitted: list[LabelledSplit] | None = None
 
 
-def _summaries(per_run: list[dict]) -> dict[str, MetricSummary]:
+def seed_summaries(per_run: list[dict], names=SCORE_METRICS) -> dict[str, MetricSummary]:
+    """Each metric of ``names`` over the runs: mean, std, values, and the mean of the
+    runs' interval bounds."""
     out = {}
-    for metric in SCORE_METRICS:
+    for metric in names:
         s = summarize_seeds([r["metrics"][metric] for r in per_run])
         lows = [r["interval"][metric][0] for r in per_run]
         highs = [r["interval"][metric][1] for r in per_run]
@@ -161,7 +163,7 @@ def build_record(protocol, ctx: RunContext, ev: Evaluation, log: TaskLog,
         datasets=_dataset_refs(ctx, ev),
         class_set=list(ev.class_set),
         seeds=list(ctx.seeds),
-        metrics=_summaries(per_seed),
+        metrics=seed_summaries(per_seed),
         per_seed=per_seed,
         per_class_recall={c: float(r) for c, r in zip(ev.class_set, recall)},
         confusion=confusion.astype(int).tolist(),

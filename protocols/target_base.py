@@ -66,6 +66,13 @@ def division_sizes(parts: list[Division]) -> list[dict]:
             for d in parts]
 
 
+def sample_sizes(parts: list[Division], scored: np.ndarray) -> dict[str, int]:
+    """A record's sample sizes: rows scored, and the rows a division fitted and validated
+    on (averaged over folds)."""
+    return {"test": len(scored), "train": int(np.mean([len(d.fit) for d in parts])),
+            "val": int(np.mean([len(d.val) for d in parts]))}
+
+
 def place(parts: list[Division]) -> tuple[np.ndarray, list[np.ndarray]]:
     """The scored row positions and, per division, where its test rows sit among them."""
     scored = scored_positions(parts)

@@ -23,12 +23,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fer_bench.metrics import summarize_seeds
 from fer_bench.protocols.context import RunContext, TaskLog
-from fer_bench.protocols.scoring import dataset_refs, record_timings
+from fer_bench.protocols.scoring import dataset_refs, record_timings, seed_summaries
 from fer_bench.protocols.target_parts import side_splits
 from fer_bench.records.environment import describe_environment
-from fer_bench.records.schema import MetricSummary, ResultRecord, portable_encoder
+from fer_bench.records.schema import ResultRecord, portable_encoder
 from fer_bench.target_metrics import (BINARY_SCORES, auc, continuous_scores, f1, interval,
                                       resample_weights)
 
@@ -81,22 +80,26 @@ class TargetEvaluation:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def target_scores(family: FamilyPredictions, score: str, weights=None) -> np.ndarray:
-    """Per-target ``score`` of ``family``: (T,) floats, or (B, T) for a batch of
-    resample ``weights`` (B, n)."""
-    columns = []
+def target_scores(family: FamilyPredictions, scores: tuple[str, ...],
+                  weights=None) -> dict[str, np.ndarray]:
+    """Per-target ``scores`` of ``family``, each (T,) floats, or (B, T) for a batch of
+    resample ``weights`` (B, n); the continuous scores of a target come from one pass."""
+    columns: dict[str, list] = {score: [] for score in scores}
     for j in range(len(family.targets)):
         coded = ~np.isnan(family.y_true[:, j])
         w = None if weights is None else weights[..., coded]
         truth, pred = family.y_true[coded, j], family.y_pred[coded, j]
-        if score == "f1":
-            value = f1(truth.astype(bool), pred.astype(bool), w)
-        elif score == "auc":
-            value = auc(truth.astype(bool), family.scores[coded, j], w)
-        else:
-            value = continuous_scores(truth, pred, w)[score]
-        columns.append(np.asarray(value, dtype=np.float64))
-    return np.stack(columns, axis=-1)
+        continuous = None
+        for score in scores:
+            if score == "f1":
+                value = f1(truth.astype(bool), pred.astype(bool), w)
+            elif score == "auc":
+                value = auc(truth.astype(bool), family.scores[coded, j], w)
+            else:
+                continuous = continuous or continuous_scores(truth, pred, w)
+                value = continuous[score]
+            columns[score].append(np.asarray(value, dtype=np.float64))
+    return {score: np.stack(values, axis=-1) for score, values in columns.items()}
 
 
 def _mean_over_targets(values: np.ndarray) -> np.ndarray:
@@ -112,31 +115,24 @@ def score_run(run: TargetRun, plans: tuple[MetricPlan, ...], n_boot: int,
     n = len(next(iter(run.families.values())).y_true)
     blocks = resample_weights(n, n_boot, run.seed)
     metrics, intervals, per_target = {}, {}, {}
-    for plan in plans:
-        family = run.families[plan.family]
-        values = target_scores(family, plan.score)
-        for name, v in zip(family.targets, values):
-            per_target.setdefault(name, {})[plan.score] = float(v)
-        metrics[plan.name] = float(_mean_over_targets(values))
-        boot = np.concatenate([_mean_over_targets(target_scores(family, plan.score, w))
-                               for w in blocks])
-        intervals[plan.name] = list(interval(boot, alpha))
+    for name, family in run.families.items():
+        family_plans = [p for p in plans if p.family == name]
+        wanted = tuple(p.score for p in family_plans)
+        values = target_scores(family, wanted)
+        boots = [target_scores(family, wanted, w) for w in blocks]
+        for plan in family_plans:
+            for target, v in zip(family.targets, values[plan.score]):
+                per_target.setdefault(target, {})[plan.score] = float(v)
+            metrics[plan.name] = float(_mean_over_targets(values[plan.score]))
+            boot = np.concatenate([_mean_over_targets(b[plan.score]) for b in boots])
+            intervals[plan.name] = list(interval(boot, alpha))
+    metrics = {p.name: metrics[p.name] for p in plans}        # the plans' order
+    intervals = {p.name: intervals[p.name] for p in plans}
     entry = {"seed": run.seed, "metrics": metrics, "interval": intervals,
              "hyperparameters": run.hyperparameters}
     if run.details:
         entry["details"] = run.details
     return entry, per_target
-
-
-def _summaries(per_seed: list[dict], plans: tuple[MetricPlan, ...]) -> dict[str, MetricSummary]:
-    out = {}
-    for plan in plans:
-        s = summarize_seeds([r["metrics"][plan.name] for r in per_seed])
-        lows = [r["interval"][plan.name][0] for r in per_seed]
-        highs = [r["interval"][plan.name][1] for r in per_seed]
-        out[plan.name] = MetricSummary(s["mean"], s["std"], tuple(s["values"]),
-                                       (float(np.mean(lows)), float(np.mean(highs))))
-    return out
 
 
 def _per_target_means(per_run: list[dict[str, dict[str, float]]]) -> dict[str, dict]:
@@ -183,7 +179,7 @@ def build_target_record(protocol, ctx: RunContext, ev: TargetEvaluation, log: Ta
         datasets=dataset_refs(ctx, ev.roles, ev.split_sizes),
         class_set=list(ev.targets),
         seeds=list(ctx.seeds),
-        metrics=_summaries(per_seed, ev.metrics),
+        metrics=seed_summaries(per_seed, [p.name for p in ev.metrics]),
         per_seed=per_seed,
         per_class_recall={},
         confusion=[],
