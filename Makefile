@@ -42,8 +42,8 @@ clean:
 
 # The committed reference leaderboard (results/): every built-in encoder on every default
 # protocol over the generated presets, plus FERPlus when FER_BENCH_DATA holds ferplus/.
-# Encoders run as parallel jobs (REF_JOBS, each with REF_THREADS threads); the slowest
-# (dlib-face, single-threaded) is listed first so it overlaps the rest. Resumable: a
+# Encoders run as parallel jobs (REF_JOBS, each with REF_THREADS threads), the slowest
+# listed first so it overlaps the rest. Resumable: a
 # rerun computes only missing or stale records.
 REF_ENCODERS  ?= dlib-face crs-cont random-resnet18 pixels pyemotion mini-xception facemesh lbp hog
 REF_PROTOCOLS ?= linear knn cross-dataset unseen-expression few-shot subject-folds \

