@@ -42,10 +42,10 @@ clean:
 
 # The committed reference leaderboard (results/): every built-in encoder on every default
 # protocol over the generated presets, plus FERPlus when FER_BENCH_DATA holds ferplus/.
-# Encoders run as parallel jobs (REF_JOBS, each with REF_THREADS threads), the slowest
-# listed first so it overlaps the rest. Resumable: a
-# rerun computes only missing or stale records.
-REF_ENCODERS  ?= dlib-face crs-cont random-resnet18 pixels pyemotion mini-xception facemesh lbp hog
+# Encoders run as parallel jobs (REF_JOBS, each with REF_THREADS threads), longest first
+# (lbp and hog: their linear probes on wide features) so the others fill the second job.
+# Resumable: a rerun computes only missing or stale records.
+REF_ENCODERS  ?= lbp hog facemesh crs-cont dlib-face mini-xception pyemotion random-resnet18 pixels
 REF_PROTOCOLS ?= linear knn cross-dataset unseen-expression few-shot subject-folds \
                  au head-pose expression-intensity
 # With FERPlus: linear and kNN also on its deduplicated test set (no near-duplicate in
