@@ -119,11 +119,22 @@ def overlap_sides(ev: Evaluation) -> dict[str, dict[str, set[str]]]:
     return sides
 
 
-def record_timings(log: TaskLog, total_s: float) -> dict[str, float]:
-    """Seconds spent getting features, probing, and in all (a record's ``timings``)."""
-    return {"extract_s": round(log.extract_s, 3),
-            "probe_s": round(max(total_s - log.extract_s, 0.0), 3),
-            "total_s": round(total_s, 3)}
+def run_fields(protocol, ctx: RunContext, log: TaskLog, total_s: float) -> dict[str, Any]:
+    """The record fields every protocol fills the same way, from the run itself: the
+    encoder, the protocol and its resolved config, the seeds, the seconds spent getting
+    features, probing and in all, the environment and the time of writing."""
+    return {
+        "encoder": portable_encoder(ctx.encoder.info.to_dict()),
+        "protocol": protocol.name,
+        "protocol_version": protocol.version,
+        "config": protocol.resolved_config(),
+        "seeds": list(ctx.seeds),
+        "timings": {"extract_s": round(log.extract_s, 3),
+                    "probe_s": round(max(total_s - log.extract_s, 0.0), 3),
+                    "total_s": round(total_s, 3)},
+        "environment": describe_environment(ctx.device),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
 
 
 def _feature_keys(ev: Evaluation) -> list[str]:
@@ -155,14 +166,10 @@ def build_record(protocol, ctx: RunContext, ev: Evaluation, log: TaskLog,
         recall = np.nanmean(np.stack([s[1] for s in scored]), axis=0)
     confusion = np.sum([s[2] for s in scored], axis=0)
     record = ResultRecord(
-        encoder=portable_encoder(ctx.encoder.info.to_dict()),
-        protocol=protocol.name,
-        protocol_version=protocol.version,
-        config=protocol.resolved_config(),
+        **run_fields(protocol, ctx, log, total_s),
         target=ev.target,
         datasets=_dataset_refs(ctx, ev),
         class_set=list(ev.class_set),
-        seeds=list(ctx.seeds),
         metrics=seed_summaries(per_seed),
         per_seed=per_seed,
         per_class_recall={c: float(r) for c, r in zip(ev.class_set, recall)},
@@ -172,9 +179,6 @@ def build_record(protocol, ctx: RunContext, ev: Evaluation, log: TaskLog,
         hyperparameters=ev.hyperparameters,
         details={"sample_sizes": ev.sample_sizes, "intervals": INTERVALS, **ev.details},
         flags=ctx.pretraining_flags(overlap_sides(ev), ev.test_selected),
-        timings=record_timings(log, total_s),
-        environment=describe_environment(ctx.device),
         feature_keys=_feature_keys(ev),
-        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
     return record, predictions_frame(ev)

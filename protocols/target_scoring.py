@@ -17,17 +17,15 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from fer_bench.protocols.context import RunContext, TaskLog
-from fer_bench.protocols.scoring import dataset_refs, record_timings, seed_summaries
+from fer_bench.protocols.scoring import dataset_refs, run_fields, seed_summaries
 from fer_bench.protocols.target_parts import side_splits
-from fer_bench.records.environment import describe_environment
-from fer_bench.records.schema import ResultRecord, portable_encoder
+from fer_bench.records.schema import ResultRecord
 from fer_bench.target_metrics import (BINARY_SCORES, auc, continuous_scores, f1, interval,
                                       resample_weights)
 
@@ -171,14 +169,10 @@ def build_target_record(protocol, ctx: RunContext, ev: TargetEvaluation, log: Ta
     per_seed = [entry for entry, _ in scored]
     binary = {p.family for p in ev.metrics if p.score in BINARY_SCORES}
     record = ResultRecord(
-        encoder=portable_encoder(ctx.encoder.info.to_dict()),
-        protocol=protocol.name,
-        protocol_version=protocol.version,
-        config=protocol.resolved_config(),
+        **run_fields(protocol, ctx, log, total_s),
         target=ev.target,
         datasets=dataset_refs(ctx, ev.roles, ev.split_sizes),
         class_set=list(ev.targets),
-        seeds=list(ctx.seeds),
         metrics=seed_summaries(per_seed, [p.name for p in ev.metrics]),
         per_seed=per_seed,
         per_class_recall={},
@@ -190,10 +184,7 @@ def build_target_record(protocol, ctx: RunContext, ev: TargetEvaluation, log: Ta
                  "per_target": _per_target_means([s for _, s in scored]),
                  "binary_families": sorted(binary), **ev.details},
         flags=ctx.pretraining_flags({spec: side_splits(ctx, spec) for spec in ev.roles}),
-        timings=record_timings(log, total_s),
-        environment=describe_environment(ctx.device),
         feature_keys=list(ev.feature_keys),
-        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         headline_metric=ev.metrics[0].name,
     )
     return record, predictions_frame(ev)
