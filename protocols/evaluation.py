@@ -9,7 +9,9 @@ config (:meth:`fer_bench.probes.base.Probe.from_options`), fits it on the parts 
 - :func:`probe_evaluation`: fit on a dataset's train (and validation) part, score another
   part (``linear``, ``knn``, ``cross-dataset``, ``unseen-expression``). A probe that tunes
   on validation data is fitted once per seed when validation is carved (once when the
-  dataset has an official one); any other probe once.
+  dataset has an official one); any other probe once. A probe that tunes on validation
+  data is fitted once per run for the same inputs (:func:`fit_probe`): ``cross-dataset``
+  scores the source fit ``linear`` made on the same rows.
 - :func:`few_shot_evaluation`: fit on seeded class-balanced supports drawn from a bank
   (``few-shot``, the few-shot probes of ``unseen-expression``).
 - :func:`new_probe`, :func:`fit_sizes` and :func:`record_hyperparameters` for protocols
@@ -17,7 +19,10 @@ config (:meth:`fer_bench.probes.base.Probe.from_options`), fits it on the parts 
 """
 from __future__ import annotations
 
+import hashlib
 from typing import Any
+
+import numpy as np
 
 from fer_bench.metrics import classification_metrics
 from fer_bench.probes.base import DEFAULT_VAL_FRACTION, Probe
@@ -65,14 +70,36 @@ def fit_probe(ctx: RunContext, name: str, options: Any, parts: DataParts,
               seed: int) -> tuple[FitSplits | None, Probe]:
     """``probe`` fitted on ``parts``: on train and validation (official, else carved with
     ``seed``) when it tunes on validation data, else on train alone (the FitSplits are
-    then None)."""
+    then None).
+
+    A probe that tunes on validation data (a regularisation sweep: the expensive fits) is
+    fitted once per run for the same inputs: the fitted probe is kept in ``ctx.memo``
+    under its class, every option, the seed and the digests of the exact arrays it learns
+    from, so another protocol fitting it on the same rows (``cross-dataset``'s source fit
+    is ``linear``'s) gets that probe instead of a refit. Fits are deterministic, so the
+    reused probe is the one a refit would make; it is shared read-only."""
     probe = new_probe(ctx, name, options)
     n_classes = len(parts.train.classes)
     if not probe.uses_validation:
         return None, probe.fit(parts.train.X, parts.train.y, n_classes, seed=seed)
     fit = fit_splits(parts, seed, val_fraction(probe))
-    probe.fit(fit.train.X, fit.train.y, n_classes, X_val=fit.val.X, y_val=fit.val.y, seed=seed)
-    return fit, probe
+    key = ("fitted-probe", type(probe).__module__, type(probe).__qualname__,
+           repr([(option, getattr(probe, option)) for option in probe.option_names()]),
+           n_classes, seed, arrays_digest(fit.train.X, fit.train.y, fit.val.X, fit.val.y))
+    if key not in ctx.memo:
+        ctx.memo[key] = probe.fit(fit.train.X, fit.train.y, n_classes, X_val=fit.val.X,
+                                  y_val=fit.val.y, seed=seed)
+    return fit, ctx.memo[key]
+
+
+def arrays_digest(*arrays: np.ndarray) -> str:
+    """A digest of arrays' shapes, dtypes and bytes (what a fit learns from)."""
+    digest = hashlib.blake2b(digest_size=16)
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype.str}{array.shape};".encode())
+        digest.update(memoryview(array).cast("B"))
+    return digest.hexdigest()
 
 
 def fit_sizes(fit: FitSplits | None, train: LabelledSplit) -> dict[str, int]:

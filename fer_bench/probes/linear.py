@@ -67,7 +67,12 @@ import torch
 from fer_bench.metrics import METRICS, classification_metrics
 from fer_bench.probes.base import DEFAULT_VAL_FRACTION, Probe, register_probe
 from fer_bench.probes.fp32 import full_fp32
-from fer_bench.probes.logistic_solver import LogisticSolver, augmented_gram
+from fer_bench.probes.logistic_solver import (
+    LogisticSolver,
+    one_thread,
+    row_space,
+    row_space_pays,
+)
 from fer_bench.probes.normalize import l2_normalize
 from fer_bench.splits import stratified_val_split
 
@@ -163,10 +168,16 @@ def _initial_params(init: LogisticModel | None, present: np.ndarray, dim: int) -
 
 
 class _Fitter:
-    """One training set on its device, fitted at one or more C (sharing L-BFGS memory)."""
+    """One training set on its device, fitted at one or more C (sharing L-BFGS memory).
+
+    With clearly fewer rows than feature dimensions the solver runs in the row space of
+    the features (:func:`~fer_bench.probes.logistic_solver.row_space`, the same optimum):
+    starting points are projected onto it and fitted weights mapped back. ``spectrum``
+    (the preconditioner's, see :class:`LogisticSolver`; from nearly the same data in the
+    feature coordinates) is then not used."""
 
     def __init__(self, X: torch.Tensor, y: np.ndarray, n_classes: int,
-                 gram: torch.Tensor | None = None):
+                 spectrum: tuple[torch.Tensor, torch.Tensor] | None = None):
         self.n_classes = n_classes
         self.n, self.dim = X.shape
         self.present = np.unique(y)
@@ -178,7 +189,17 @@ class _Fitter:
                 target = torch.as_tensor(position == 1, dtype=X.dtype, device=X.device)
             else:
                 target = torch.as_tensor(position, dtype=torch.long, device=X.device)
-            self.solver = LogisticSolver(X, target, rows, gram=gram)
+            basis = None
+            if self.in_row_space(self.n, self.dim):
+                X, basis = row_space(X)
+                spectrum = None
+            self.solver = LogisticSolver(X, target, rows, spectrum=spectrum, basis=basis)
+
+    @staticmethod
+    def in_row_space(n: int, dim: int) -> bool:
+        """Whether a training set of ``n`` rows of ``dim`` features is fitted in its row
+        space."""
+        return row_space_pays(n, dim)
 
     def initial(self, init: LogisticModel | None) -> np.ndarray:
         return _initial_params(init, self.present, self.dim)
@@ -192,11 +213,34 @@ class _Fitter:
             intercept[self.present] = 0.0
             return LogisticModel(coef, intercept, float(C), 0, 0.0)
         X = self.solver.X
-        theta = torch.as_tensor(theta0, dtype=X.dtype, device=X.device)
-        theta, f, n_iter, grad_max, stop = self.solver.fit(theta, C, tol, max_iter)
-        model = self._model(theta.to(torch.float64).cpu().numpy(), C, n_iter, f * C * self.n)
+        theta = self._to_solver(torch.as_tensor(theta0, dtype=torch.float64, device=X.device))
+        theta, f, n_iter, grad_max, stop = self.solver.fit(theta.to(X.dtype), C, tol, max_iter)
+        params = self._from_solver(theta.to(torch.float64)).cpu().numpy()
+        model = self._model(params, C, n_iter, f * C * self.n)
         model.grad_max, model.stop = grad_max, stop
         return model
+
+    def _to_solver(self, theta: torch.Tensor) -> torch.Tensor:
+        """Parameters in the feature coordinates -> the solver's (the row space's, where
+        the part of W outside it only adds to the penalty: projecting it away is what
+        the fit would do)."""
+        basis = self.solver.basis
+        if basis is None:
+            return theta
+        rows, dim = self.solver.rows, self.dim
+        with one_thread(theta.device):
+            W = theta[: rows * dim].view(rows, dim) @ basis.to(torch.float64)
+        return torch.cat([W.ravel(), theta[rows * dim :]])
+
+    def _from_solver(self, theta: torch.Tensor) -> torch.Tensor:
+        """The solver's parameters -> the feature coordinates (``W = V Q^T``)."""
+        basis = self.solver.basis
+        if basis is None:
+            return theta
+        rows, rank = self.solver.rows, basis.shape[1]
+        with one_thread(theta.device):
+            W = theta[: rows * rank].view(rows, rank) @ basis.T.to(torch.float64)
+        return torch.cat([W.ravel(), theta[rows * rank :]])
 
     def _model(self, params: np.ndarray, C: float, n_iter: int, objective: float) -> LogisticModel:
         rows = self.solver.rows
@@ -431,15 +475,17 @@ def linear_probe(
                                         sweep_patience=sweep_patience)
     best_C = select_C(val_curve, select_tolerance)
     started = time.perf_counter()
-    gram = None
-    if fitter.solver is not None:  # the refit's preconditioner: train's Gram plus val's
-        gram = fitter.solver.gram + augmented_gram(_features(val, device, dtype))
+    spectrum = None
+    refit_rows = len(train) + len(val)
+    if (fitter.solver is not None and fitter.solver.basis is None
+            and not _Fitter.in_row_space(refit_rows, train.shape[1])):
+        spectrum = fitter.solver.spectrum  # the refit's preconditioner: train's
     fitter = None  # free the training tensors before the refit's are made
     refitter = _Fitter(
         _features(np.concatenate([train, val]), device, dtype),
         np.concatenate([y_train, y_val]),
         n_classes,
-        gram=gram,
+        spectrum=spectrum,
     )
     final = refitter.fit(best_C, refitter.initial(models[best_C]), tol, max_iter)
     path.append(_path_entry("refit", final, time.perf_counter() - started))

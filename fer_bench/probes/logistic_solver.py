@@ -18,6 +18,15 @@ linear model make it much cheaper than a generic L-BFGS (``torch.optim.LBFGS`` o
 - Changing C only changes the quadratic penalty, so curvature pairs collected at one C stay
   exact at the next after adding ``(mu' - mu) s_W`` to each ``y``: a regularisation sweep
   keeps its L-BFGS memory from one C to the next.
+- With fewer samples than feature dimensions the optimum lies in the row space of X (the
+  loss's gradient ``R^T X`` does, and so does the penalty's gradient of a W that does), so
+  the fit can run there (:func:`row_space`): with ``X^T = Q R`` (thin QR, Q orthonormal),
+  the logistic regression on the ``n``-column features ``R^T`` with weights ``V`` is the
+  same problem as the original one at ``W = V Q^T`` (same logits ``X W^T = R^T V^T``, same
+  penalty ``||W|| = ||V||``), exactly. Each pass over the data then costs ``n^2`` instead
+  of ``n d`` multiply-adds and the preconditioner's eigendecomposition is of size ``n + 1``
+  instead of ``d + 1``: a few-shot support of 35 LBP histograms (2,891-d) is fitted in
+  milliseconds instead of the seconds an eigendecomposition of size 2,892 takes.
 
 **Stopping rule.** A fit stops when the largest gradient component of scikit-learn's own
 objective ``F = C * sum_i loss_i + 0.5 ||W||^2 = C n f`` is at most ``gtol``. Because the
@@ -31,7 +40,10 @@ lie below what float32 arithmetic resolves (the gradient's rounding error grows 
 further: the line search tests sufficient decrease on slopes once value differences are
 below the rounding of ``f`` (Hager & Zhang's approximate Wolfe conditions, 2005), and the
 fit stops (``"precision"``) after ``_STALL`` iterations without a smaller gradient during
-which ``f`` moved by no more than its rounding error, or when no step decreases ``f``.
+which ``f`` moved by no more than its rounding error, or when no step decreases ``f``. In the
+row space the iterations watch the gradient's largest component in its own coordinates;
+a fit stops on ``gtol`` only once the gradient mapped back to the feature coordinates
+meets it too, and the gradient it reports is always that one.
 
 **Same answer whatever the thread count.** Every sum over samples is computed in an order
 that does not depend on the number of threads. A fit runs on one CPU thread, where sums to
@@ -62,6 +74,8 @@ _STALL = 10  # iterations without a smaller gradient nor a decrease above roundi
 # Below them waking idle OpenMP workers costs more than the work.
 _PARALLEL_PRODUCT = 1 << 23
 _PARALLEL_ELEMENTS = 1 << 20
+# Fit in the row space of X (module doc) when n is at most this fraction of the dimension.
+_ROW_SPACE_FRACTION = 0.8
 
 
 @contextmanager
@@ -114,6 +128,21 @@ def rows_product(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
     return out
 
 
+def row_space_pays(n: int, dim: int) -> bool:
+    """Whether fitting in the row space of an ``(n, dim)`` X is worth its QR: with clearly
+    fewer samples than dimensions (at ``n`` close to ``dim`` the QR costs what it saves)."""
+    return n <= _ROW_SPACE_FRACTION * dim
+
+
+def row_space(X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(reduced, basis)`` with ``X = reduced @ basis.T``, ``basis`` (d, n) orthonormal:
+    the thin QR of ``X^T`` in float64 on one thread (the same bytes at any thread count);
+    ``reduced = R^T`` holds X's rows in the basis's coordinates."""
+    with one_thread(X.device):
+        q, r = torch.linalg.qr(X.T.to(torch.float64))
+    return r.T.to(X.dtype).contiguous(), q.to(X.dtype)
+
+
 def augmented_gram(X: torch.Tensor) -> torch.Tensor:
     """``[X 1]^T [X 1]`` in float64 (sums, not means, so blocks of rows add up)."""
     dim = X.shape[1]
@@ -131,13 +160,21 @@ class LogisticSolver:
     """Holds the training data on its device and the L-BFGS memory across fits.
 
     ``y`` is a float 0/1 target for the binary model (one logit) or long class positions
-    for the multinomial one (``rows`` logits). ``gram`` (see :func:`augmented_gram`) can be
-    passed when known, e.g. summed from the train and validation parts for a refit.
+    for the multinomial one (``rows`` logits). ``spectrum``: the eigendecomposition
+    (eigenvalues, eigenvectors) of the preconditioner's second-moment matrix
+    ``[X 1]^T [X 1] / n``, computed from X when not given; another solver's (:attr:`spectrum`)
+    can stand in for it on nearly the same data (a refit on train + validation takes the
+    train fit's: a preconditioner only needs to be close, and the eigendecomposition is
+    the largest fixed cost of a fit of wide features).
+    ``basis``: X holds the rows of the features in this orthonormal basis of their row
+    space (:func:`row_space`); parameters are then in its coordinates, and the gradient the
+    stopping rule and the fit's result report is mapped back to the feature coordinates.
     """
 
     def __init__(self, X: torch.Tensor, y: torch.Tensor, rows: int, history: int = 10,
-                 gram: torch.Tensor | None = None):
-        self.X, self.y, self.rows = X, y, rows
+                 spectrum: tuple[torch.Tensor, torch.Tensor] | None = None,
+                 basis: torch.Tensor | None = None):
+        self.X, self.y, self.rows, self.basis = X, y, rows, basis
         self.n, self.dim = X.shape
         self.history = history
         self._parallel_products = self.n * self.dim >= _PARALLEL_PRODUCT
@@ -146,11 +183,15 @@ class LogisticSolver:
         self._pairs: deque[tuple[torch.Tensor, torch.Tensor]] = deque(maxlen=history)
         self._mu: float | None = None
         self._alpha = 0.25
-        self.gram = augmented_gram(X) if gram is None else gram.to(X.device, torch.float64)
-        with one_thread(X.device):
-            eigenvalues, eigenvectors = torch.linalg.eigh(self.gram / self.n)
-        self._eigenvalues = eigenvalues.clamp_(min=0).to(X.dtype)
-        self._eigenvectors = eigenvectors.to(X.dtype)
+        if spectrum is None:
+            with one_thread(X.device):
+                eigenvalues, eigenvectors = torch.linalg.eigh(augmented_gram(X) / self.n)
+            spectrum = eigenvalues.clamp_(min=0).to(X.dtype), eigenvectors.to(X.dtype)
+        if spectrum[1].shape != (self.dim + 1, self.dim + 1):
+            raise ValueError(f"a spectrum of {spectrum[1].shape[0] - 1}-d features cannot "
+                             f"precondition {self.dim}-d ones")
+        self.spectrum = spectrum
+        self._eigenvalues, self._eigenvectors = (t.to(X.device, X.dtype) for t in spectrum)
         if rows > 1:
             self._onehot = torch.zeros(self.n, rows, dtype=X.dtype, device=X.device)
             self._onehot[torch.arange(self.n, device=X.device), y] = 1.0
@@ -248,8 +289,11 @@ class LogisticSolver:
                 a = rho * _dot(s, q)
                 q.add_(y, alpha=-a)
                 alphas.append((rho, a))
-            s, y = self._pairs[-1]
-            q = self._precondition(q) * (_dot(s, y) / _dot(y, self._precondition(y)))
+            # The preconditioner is the initial inverse Hessian as it is: it already has the
+            # loss's curvature scale (alpha), and the usual rescaling by s'y / y'Hy would cost
+            # a second product with the eigenvectors every iteration (measured: no fewer
+            # iterations on LBP or CRS-CONT features, 16-17% more time a sweep).
+            q = self._precondition(q)
             for (s, y), (rho, a) in zip(self._pairs, reversed(alphas)):
                 b = rho * _dot(y, q)
                 q.add_(s, alpha=a - b)
@@ -290,12 +334,14 @@ class LogisticSolver:
         eps = torch.finfo(self.X.dtype).eps
         while True:
             if grad_max <= gtol:
-                return theta, f, n_iter, grad_max, "tol"
+                reported = self._feature_grad_max(g, scale, grad_max)
+                if reported <= gtol:
+                    return theta, f, n_iter, reported, "tol"
             if n_iter >= max_iter:
-                return theta, f, n_iter, grad_max, "max_iter"
+                return theta, f, n_iter, self._feature_grad_max(g, scale, grad_max), "max_iter"
             if since_best >= _STALL and recent[0] - f <= _STALL * eps * abs(f):
                 # no smaller gradient and f moved by about its rounding error: stalled
-                return theta, f, n_iter, grad_max, "precision"
+                return theta, f, n_iter, self._feature_grad_max(g, scale, grad_max), "precision"
             d = self._direction(g)
             gtd = _dot(g, d)
             if gtd >= 0:  # not a descent direction (numerical breakdown): restart from -g
@@ -303,7 +349,7 @@ class LogisticSolver:
                 d, gtd = -g, -_dot(g, g)
             step = self._line_search(theta, Z, d, f, gtd, mu) if gtd < 0 else None
             if step is None:  # no decrease representable at this precision
-                return theta, f, n_iter, grad_max, "precision"
+                return theta, f, n_iter, self._feature_grad_max(g, scale, grad_max), "precision"
             t, A = step
             s = t * d
             theta += s
@@ -322,6 +368,17 @@ class LogisticSolver:
             grad_max = scale * float(g.abs().max())
             best, since_best = (grad_max, 0) if grad_max < best else (best, since_best + 1)
             recent.append(f)
+
+    def _feature_grad_max(self, g: torch.Tensor, scale: float, grad_max: float) -> float:
+        """The largest gradient component of scikit-learn's objective in the feature
+        coordinates: ``grad_max`` itself, or, in the row space, ``g``'s weight part mapped
+        back through the basis (the intercepts' part is the same in both)."""
+        if self.basis is None:
+            return grad_max
+        g_W, g_b = self._split(g)
+        mapped = (g_W @ self.basis.T).abs().max()
+        largest = float(torch.maximum(mapped, g_b.abs().max()) if len(g_b) else mapped)
+        return scale * largest
 
     def _line_search(self, theta, Z, d, f0, gtd0, mu):
         """Step t along d meeting the strong Wolfe conditions, using A = X dW^T + db so

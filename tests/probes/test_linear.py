@@ -1,6 +1,6 @@
 """Linear probe: separable toy problem, parity with scikit-learn, warm starts, selection,
 convergence at every C, the same result whatever the thread count, the coarse-to-fine
-search of C."""
+search of C, fits of wide features in their row space."""
 
 import inspect
 import os
@@ -13,10 +13,11 @@ import pytest
 import torch
 from sklearn.linear_model import LogisticRegression
 
+import fer_bench.probes.logistic_solver as logistic_solver
 from fer_bench.metrics import classification_metrics
 from fer_bench.probes.linear import (DEFAULT_CS, DEFAULT_SELECT_TOLERANCE, DEFAULT_TOL,
-                                     LinearProbe, fit_logistic, linear_probe, search_C,
-                                     select_C)
+                                     LinearProbe, _Fitter, fit_logistic, linear_probe,
+                                     search_C, select_C)
 
 
 def sklearn_objective(X, y, coef, intercept, C, classes):
@@ -199,7 +200,7 @@ _THREADS_SCRIPT = textwrap.dedent(
     solver._PARALLEL_PRODUCT = solver._PARALLEL_ELEMENTS = 0
 
     data, out = np.load(sys.argv[2]), {}
-    for name in ("multi", "binary"):
+    for name in ("multi", "binary", "wide"):
         Xtr, ytr, Xva, yva, Xte = (data[f"{name}_{part}"]
                                    for part in ("Xtr", "ytr", "Xva", "yva", "Xte"))
         r = linear_probe(Xtr, ytr, Xva, yva, Xte, int(ytr.max()) + 1, Cs=data[f"{name}_Cs"])
@@ -219,10 +220,12 @@ def test_probe_is_identical_with_one_and_two_threads(tmp_path):
     # amplifies those last-bit differences into a different C or different predictions.
     # Each thread count runs in a process of its own (BLAS pools read OMP_NUM_THREADS at
     # start); the multinomial problem's shape is one where MKL splits R^T X between threads,
-    # the binary one has enough rows for element-wise ops to be split between threads.
+    # the binary one has enough rows for element-wise ops to be split between threads, the
+    # wide one (fewer rows than dimensions) is fitted in its row space.
     problems = {"multi": weak_problem(0, 3000, 64, 7, 0.3),
-                "binary": weak_problem(1, 48000, 8, 2, 0.3)}
-    arrays = {"multi_Cs": DEFAULT_CS[::2], "binary_Cs": DEFAULT_CS[::2]}  # 1e-3 .. 1e6
+                "binary": weak_problem(1, 48000, 8, 2, 0.3),
+                "wide": weak_problem(2, 400, 900, 5, 0.3)}
+    arrays = {f"{name}_Cs": DEFAULT_CS[::2] for name in problems}  # 1e-3 .. 1e6
     for name, (X, y) in problems.items():
         n = len(X)
         cut = (int(0.7 * n), int(0.85 * n))
@@ -443,3 +446,108 @@ def test_linear_probe_object_takes_the_search():
     assert probe.hyperparameters() == {"C": direct.best_C}
     assert probe.result.val_curve == direct.val_curve
     assert LinearProbe().search == "full"
+
+
+# -- wide features: fits in the row space ---------------------------------------------------
+
+def numpy_gradient_max(X, y, coef, intercept, C, k):
+    """Largest gradient component of scikit-learn's multinomial objective, by hand."""
+    X = X.astype(np.float64)
+    Z = X @ coef.T.astype(np.float64) + intercept.astype(np.float64)
+    P = np.exp(Z - Z.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    R = P - np.eye(k)[y]
+    return max(np.abs(C * R.T @ X + coef).max(), np.abs(C * R.sum(axis=0)).max())
+
+
+@pytest.fixture
+def without_row_space(monkeypatch):
+    """Every fit in the feature coordinates, whatever the shape."""
+    monkeypatch.setattr(logistic_solver, "_ROW_SPACE_FRACTION", 0.0)
+
+
+def test_wide_features_are_fitted_in_their_row_space():
+    X, y = weak_problem(20, 120, 400, 4, 0.3)
+    wide = _Fitter(torch.as_tensor(X), y, 4)
+    basis, reduced = wide.solver.basis, wide.solver.X
+    assert basis.shape == (400, 120) and reduced.shape == (120, 120)
+    np.testing.assert_allclose(basis.T @ basis, np.eye(120), atol=1e-5)  # orthonormal
+    np.testing.assert_allclose(reduced @ basis.T, X, atol=1e-5)  # X's rows, re-expressed
+    assert _Fitter(torch.as_tensor(X[:, :140]), y, 4).solver.basis is None  # 120 of 140: no
+
+
+@pytest.mark.parametrize("C", [0.1, 3.0, 100.0])
+def test_row_space_fit_is_scikit_learns_optimum(C):
+    X, y = weak_problem(21, 90, 300, 3, 0.3)
+    ours = fit_logistic(X, y, 3, C, dtype=torch.float64, tol=1e-9, max_iter=10_000)
+    ref = LogisticRegression(C=C, tol=1e-12, max_iter=100_000).fit(X.astype(np.float64), y)
+    classes = np.arange(3)
+    ref_objective = sklearn_objective(X, y, ref.coef_, ref.intercept_, C, classes)
+    assert ours.objective == pytest.approx(ref_objective, rel=1e-7)
+    scale = np.abs(ref.coef_).max()
+    np.testing.assert_allclose(ours.coef, ref.coef_, atol=1e-4 * scale)
+    np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
+    # The weights lie in the span of the training rows (least squares leaves nothing).
+    spanned = np.linalg.lstsq(X.T.astype(np.float64), ours.coef.T.astype(np.float64),
+                              rcond=None)[0]
+    np.testing.assert_allclose(X.T @ spanned, ours.coef.T, atol=1e-5 * scale)
+
+
+def test_row_space_fit_reports_the_gradient_in_feature_coordinates():
+    # The stopping rule and the reported gradient are scikit-learn's objective's, in the
+    # features' own coordinates (not the basis's): checked by hand at the float64 weights.
+    X, y = weak_problem(21, 90, 300, 3, 0.3)
+    fitter = _Fitter(torch.as_tensor(X, dtype=torch.float64), y, 3)
+    assert fitter.solver.basis is not None
+    C = 3.0
+    start = fitter._to_solver(torch.as_tensor(fitter.initial(None)))
+    for tol in (1e-2, 1e-6):
+        theta, _, _, grad_max, stop = fitter.solver.fit(start, C, tol, 10_000)
+        params = fitter._from_solver(theta).numpy()
+        coef, intercept = params[: 3 * 300].reshape(3, 300), params[3 * 300 :]
+        by_hand = numpy_gradient_max(X, y, coef, intercept, C, 3)
+        assert stop == "tol" and by_hand <= tol
+        assert grad_max == pytest.approx(by_hand, rel=1e-6)
+
+
+def test_row_space_binary_fit_matches_scikit_learn():
+    X, y = weak_problem(22, 80, 250, 2, 0.4)
+    ours = fit_logistic(X, y, 2, 1.0, dtype=torch.float64, tol=1e-10)
+    assert _Fitter(torch.as_tensor(X), y, 2).solver.basis is not None
+    ref = LogisticRegression(C=1.0, tol=1e-12, max_iter=100_000).fit(X.astype(np.float64), y)
+    assert ours.objective == pytest.approx(
+        sklearn_objective(X, y, ref.coef_, ref.intercept_, 1.0, np.arange(2)), rel=1e-9)
+    np.testing.assert_allclose(ours.coef[1] - ours.coef[0], ref.coef_[0], atol=1e-5)
+    assert ours.intercept[1] - ours.intercept[0] == pytest.approx(ref.intercept_[0], abs=1e-5)
+    np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
+
+
+def test_a_warm_start_off_the_row_space_is_projected_onto_it():
+    X, y = weak_problem(23, 100, 300, 4, 0.3)
+    cold = fit_logistic(X, y, 4, 10.0)
+    outside = fit_logistic(X, y, 4, 10.0)
+    outside.coef = outside.coef + np.random.default_rng(0).normal(size=outside.coef.shape)
+    warm = fit_logistic(X, y, 4, 10.0, init=outside).coef
+    # the projection removes the off-span part the start added: the same optimum
+    assert np.abs(warm - cold.coef).max() <= 2 * np.sqrt(4 * 301) * DEFAULT_TOL
+
+
+def test_row_space_probe_matches_the_probe_in_feature_coordinates(monkeypatch):
+    X, y = weak_problem(24, 500, 1200, 5, 0.3)
+    split = (X[:300], y[:300], X[300:380], y[300:380], X[380:], 5)
+    Cs = DEFAULT_CS[4:14]  # 0.1 .. 1e4
+    reduced = linear_probe(*split, Cs=Cs)
+    monkeypatch.setattr(logistic_solver, "_ROW_SPACE_FRACTION", 0.0)
+    full = linear_probe(*split, Cs=Cs)
+    assert reduced.best_C == full.best_C
+    assert reduced.val_curve == full.val_curve
+    np.testing.assert_array_equal(reduced.test_pred, full.test_pred)
+    for C, model in reduced.sweep_models.items():
+        assert model.objective == pytest.approx(full.sweep_models[C].objective, rel=1e-5), C
+    assert reduced.model.objective == pytest.approx(full.model.objective, rel=1e-5)
+    np.testing.assert_allclose(reduced.test_proba, full.test_proba, atol=1e-3)
+
+
+def test_row_space_is_used_only_where_it_pays(without_row_space):
+    X, y = weak_problem(20, 120, 400, 4, 0.3)
+    assert _Fitter(torch.as_tensor(X), y, 4).solver.basis is None

@@ -124,3 +124,47 @@ def test_unknown_probe_is_refused():
     with pytest.raises(ProtocolError, match="probe must be one of"):
         get_protocol("cross-dataset", probe="svm")
 
+
+
+def test_a_sweep_fitted_by_linear_on_the_same_rows_is_reused_not_refitted(ctx, monkeypatch):
+    from fer_bench.probes.linear import LinearProbe
+
+    calls = []
+    real_fit = LinearProbe.fit
+
+    def counting_fit(self, X, y, n_classes, **kwargs):
+        calls.append((len(X), n_classes, self.Cs))
+        return real_fit(self, X, y, n_classes, **kwargs)
+
+    monkeypatch.setattr(LinearProbe, "fit", counting_fit)
+    linear = get_protocol("linear", Cs=CS)
+    linear_record, _ = linear.run_task(ctx, linear.tasks(["seven"])[0])
+    assert len(calls) == 1  # official val: one fit
+    cross = get_protocol("cross-dataset", Cs=CS)
+    diagonal = next(t for t in cross.tasks(["seven", "eight"]) if t.target == "seven__to__seven")
+    cross_record, _ = cross.run_task(ctx, diagonal)
+    assert len(calls) == 1  # the same rows, classes, options and seed: linear's fit
+    assert cross_record.per_seed[0]["hyperparameters"] == linear_record.per_seed[0][
+        "hyperparameters"]
+    assert cross_record.headline.mean == linear_record.headline.mean
+    # Another option is a new fit (other labels or features: see the digest's test) ...
+    other = get_protocol("cross-dataset", Cs=CS[:2])
+    other.run_task(ctx, diagonal)
+    assert len(calls) == 2 and calls[-1][2] == CS[:2]
+    # ... and the reuse lasts one run: a fresh context fits again.
+    fresh = RunContext(ctx.encoder, ctx.store, load=ctx.load, seeds=ctx.seeds)
+    linear.run_task(fresh, linear.tasks(["seven"])[0])
+    assert len(calls) == 3
+
+
+def test_arrays_digest_sees_bytes_shape_and_dtype():
+    a = np.arange(6, dtype=np.float32).reshape(2, 3)
+    digest = evaluation.arrays_digest
+    assert digest(a, np.array([0, 1])) == digest(a.copy(), np.array([0, 1]))
+    assert digest(a, np.array([0, 1])) != digest(a, np.array([1, 0]))  # labels
+    assert digest(a) != digest(a.reshape(3, 2))                          # shape
+    assert digest(a) != digest(a.astype(np.float64))                     # dtype
+    b = a.copy()
+    b[1, 2] = np.nextafter(b[1, 2], np.float32(np.inf))                  # one ulp
+    assert digest(a) != digest(b)
+    assert digest(np.asfortranarray(a)) == digest(a)                     # layout is not content
