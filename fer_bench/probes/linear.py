@@ -16,8 +16,10 @@ The solver (:mod:`fer_bench.probes.logistic_solver`) is a full-batch L-BFGS in t
 the run's device (``device``: CPU or CUDA, IEEE float32 products even where TF32 is on,
 :mod:`fer_bench.probes.fp32`), float32 by default (float64 for references), specialised to
 linear models: line searches cost O(n K) instead of a pass over the features, the feature
-covariance preconditions it, and a regularisation sweep keeps its curvature memory from one
-C to the next and starts each C from a linear extrapolation of the path. Every fit runs
+covariance preconditions it (the refit on train + validation keeps the sweep's), a
+regularisation sweep keeps its curvature memory from one C to the next and starts each C
+from a linear extrapolation of the path, and with clearly fewer rows than dimensions it
+fits in the row space of the rows (the same optimum at a fraction of the cost). Every fit runs
 until the gradient of scikit-learn's objective is below ``tol`` (the same distance to the
 optimum at every C), and its sums are taken in an order that does not depend on the thread count, so
 on one machine the same inputs give the same probe, bit for bit, whatever the number of
