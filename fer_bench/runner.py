@@ -208,6 +208,7 @@ def run_benchmark(encoders: Sequence[str | Encoder], protocols: Sequence[str | P
     _check_settings(seeds, batch_size, num_workers)
     from fer_bench.features.store import FeatureStore
     from fer_bench.paths import cache_dir as resolve_cache
+    from fer_bench.probes.fit_store import FitStore
 
     device = resolve_device(device)
     protocols = [protocol_from_spec(p) if isinstance(p, str) else p for p in protocols]
@@ -224,12 +225,13 @@ def run_benchmark(encoders: Sequence[str | Encoder], protocols: Sequence[str | P
         load(name)
     built = _unique_encoders([_encoder(spec, weights or {}, device) for spec in encoders])
     store = store or FeatureStore(resolve_cache(cache_dir) / "features")
+    fit_store = FitStore(resolve_cache(cache_dir) / "probe-fits")
     jobs = []
     for encoder in built:
         info = encoder.info
         ctx = RunContext(encoder, store, load=load, data_root=data_root, seeds=tuple(seeds),
                          device=device, progress=progress, batch_size=batch_size,
-                         num_workers=num_workers)
+                         num_workers=num_workers, fit_store=fit_store)
         for protocol, task in planned:
             path = record_path(results_dir, RecordKey(info.name, info.revision, protocol.name,
                                                       protocol.version, task.target))

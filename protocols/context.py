@@ -107,6 +107,9 @@ class RunContext:
     # Protocols may cache work shared between their tasks here (e.g. a probe fitted on a
     # source and scored on several targets), keyed by anything hashable.
     memo: dict = field(default_factory=dict)
+    # Fitted sweeps kept across runs (a fer_bench.probes.fit_store.FitStore); None: this
+    # run's memo only.
+    fit_store: Any = None
     _features: dict = field(default_factory=dict, repr=False)
     _digests: dict = field(default_factory=dict, repr=False)
     _logs: list[TaskLog] = field(default_factory=list, repr=False)

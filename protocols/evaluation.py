@@ -10,8 +10,9 @@ config (:meth:`fer_bench.probes.base.Probe.from_options`), fits it on the parts 
   part (``linear``, ``knn``, ``cross-dataset``, ``unseen-expression``). A probe that tunes
   on validation data is fitted once per seed when validation is carved (once when the
   dataset has an official one); any other probe once. A probe that tunes on validation
-  data is fitted once per run for the same inputs (:func:`fit_probe`): ``cross-dataset``
-  scores the source fit ``linear`` made on the same rows.
+  data is fitted once for the same inputs (:func:`fit_probe`): ``cross-dataset`` scores
+  the source fit ``linear`` made on the same rows, and with a fit store a later run gets
+  it from disk.
 - :func:`few_shot_evaluation`: fit on seeded class-balanced supports drawn from a bank
   (``few-shot``, the few-shot probes of ``unseen-expression``).
 - :func:`new_probe`, :func:`fit_sizes` and :func:`record_hyperparameters` for protocols
@@ -26,6 +27,7 @@ import numpy as np
 
 from fer_bench.metrics import classification_metrics
 from fer_bench.probes.base import DEFAULT_VAL_FRACTION, Probe
+from fer_bench.probes.fit_store import fit_key
 from fer_bench.probes.registry import UnknownProbe, probe_class, probe_names
 from fer_bench.protocols.context import LabelledSplit, ProtocolError, RunContext
 from fer_bench.protocols.data_parts import DataParts, FitSplits, fit_splits, seeds_for_fit
@@ -73,22 +75,27 @@ def fit_probe(ctx: RunContext, name: str, options: Any, parts: DataParts,
     then None).
 
     A probe that tunes on validation data (a regularisation sweep: the expensive fits) is
-    fitted once per run for the same inputs: the fitted probe is kept in ``ctx.memo``
-    under its class, every option, the seed and the digests of the exact arrays it learns
-    from, so another protocol fitting it on the same rows (``cross-dataset``'s source fit
-    is ``linear``'s) gets that probe instead of a refit. Fits are deterministic, so the
-    reused probe is the one a refit would make; it is shared read-only."""
+    fitted once for the same inputs: the fitted probe is kept in ``ctx.memo`` under its
+    class, every option, the seed and the digests of the exact arrays it learns from, so
+    another protocol fitting it on the same rows (``cross-dataset``'s source fit is
+    ``linear``'s) gets that probe instead of a refit (shared read-only); with a
+    ``ctx.fit_store`` (:mod:`fer_bench.probes.fit_store`) it is also kept on disk for
+    later runs. Fits are deterministic, so a reused probe is the one a refit would make."""
     probe = new_probe(ctx, name, options)
     n_classes = len(parts.train.classes)
     if not probe.uses_validation:
         return None, probe.fit(parts.train.X, parts.train.y, n_classes, seed=seed)
     fit = fit_splits(parts, seed, val_fraction(probe))
-    key = ("fitted-probe", type(probe).__module__, type(probe).__qualname__,
-           repr([(option, getattr(probe, option)) for option in probe.option_names()]),
-           n_classes, seed, arrays_digest(fit.train.X, fit.train.y, fit.val.X, fit.val.y))
+    key = fit_key(probe, n_classes, seed,
+                  arrays_digest(fit.train.X, fit.train.y, fit.val.X, fit.val.y))
     if key not in ctx.memo:
-        ctx.memo[key] = probe.fit(fit.train.X, fit.train.y, n_classes, X_val=fit.val.X,
-                                  y_val=fit.val.y, seed=seed)
+        kept = None if ctx.fit_store is None else ctx.fit_store.load(key, probe)
+        if kept is None:
+            kept = probe.fit(fit.train.X, fit.train.y, n_classes, X_val=fit.val.X,
+                             y_val=fit.val.y, seed=seed)
+            if ctx.fit_store is not None:
+                ctx.fit_store.save(key, kept)
+        ctx.memo[key] = kept
     return fit, ctx.memo[key]
 
 

@@ -119,6 +119,17 @@ class Probe(ABC):
         reading, never for choosing; recorded under ``variants_key``."""
         return {}
 
+    def fitted_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
+        """What a fitted probe needs to predict and to report its fit, as arrays and
+        JSON-ready metadata (:mod:`fer_bench.probes.fit_store` keeps it on disk, so a
+        later run on the same arrays skips the fit); None: this probe cannot be kept."""
+        return None
+
+    def restore_fitted_state(self, arrays: dict[str, np.ndarray],
+                             meta: dict[str, Any]) -> Probe:
+        """This probe as the fit :meth:`fitted_state` described; returns self."""
+        raise NotImplementedError(f"probe {self.name!r} keeps no fitted state")
+
     def _require_fitted(self, attribute: str) -> Any:
         value = getattr(self, attribute, None)
         if value is None:

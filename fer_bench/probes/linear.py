@@ -612,6 +612,35 @@ class LinearProbe(Probe):
     def fit_summary(self) -> dict:
         return {"C_grid_edge": self._require_fitted("result").grid_edge}
 
+    def fitted_state(self) -> tuple[dict[str, np.ndarray], dict]:
+        """The refit model and the sweep's account (not the train-only models per C)."""
+        result = self._require_fitted("result")
+        model = result.model
+        arrays = {"coef": model.coef, "intercept": model.intercept}
+        meta = {
+            "best_C": result.best_C, "val_curve": [[c, v] for c, v in result.val_curve.items()],
+            "select_metric": result.select_metric, "path": result.path,
+            "select_tolerance": result.select_tolerance, "grid_edge": result.grid_edge,
+            "grid": list(result.grid), "stopped_early": result.stopped_early,
+            "search": result.search, "n_fits": result.n_fits,
+            "model": {"C": model.C, "n_iter": model.n_iter, "objective": model.objective,
+                      "grad_max": model.grad_max, "stop": model.stop},
+        }
+        return arrays, meta
+
+    def restore_fitted_state(self, arrays: dict[str, np.ndarray], meta: dict) -> LinearProbe:
+        model = LogisticModel(np.asarray(arrays["coef"], dtype=np.float32),
+                              np.asarray(arrays["intercept"], dtype=np.float32),
+                              **meta["model"])
+        self.result = LinearProbeResult(
+            best_C=meta["best_C"], val_curve={c: v for c, v in meta["val_curve"]},
+            select_metric=meta["select_metric"], model=model, test_proba=None,
+            test_pred=None, path=meta["path"], select_tolerance=meta["select_tolerance"],
+            grid_edge=meta["grid_edge"], grid=tuple(meta["grid"]),
+            stopped_early=meta["stopped_early"], search=meta["search"],
+            n_fits=meta["n_fits"])
+        return self
+
     @classmethod
     def summarize(cls, summaries: list[dict]) -> dict:
         """The ends of the C grid chosen by any fit ("smallest", "largest"): there the best
