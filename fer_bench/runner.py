@@ -225,7 +225,7 @@ def run_benchmark(encoders: Sequence[str | Encoder], protocols: Sequence[str | P
         load(name)
     built = _unique_encoders([_encoder(spec, weights or {}, device) for spec in encoders])
     store = store or FeatureStore(resolve_cache(cache_dir) / "features")
-    fit_store = FitStore(resolve_cache(cache_dir) / "probe-fits")
+    fit_store = FitStore.in_cache(cache_dir)
     jobs = []
     for encoder in built:
         info = encoder.info

@@ -14,6 +14,12 @@ cache_dir_option = click.option(
          "else the user cache directory.")
 
 
+def _fits(cache_dir):
+    from fer_bench.probes.fit_store import FitStore
+
+    return FitStore.in_cache(cache_dir)
+
+
 def _store(cache_dir):
     from fer_bench.features.store import FeatureStore
     from fer_bench.paths import cache_dir as default_cache_dir
@@ -128,15 +134,20 @@ def cache_ls(cache_dir) -> None:
     items = stored_items(store)
     if not items:
         click.echo(f"no cached features in {store.root}")
-        return
-    click.echo(f"{'key':12s}  {'encoder':28s}  {'dataset':18s}  {'splits':14s}  "
-               f"{'n':>7s}  {'dim':>5s}  {'size':>9s}  created")
+    else:
+        click.echo(f"{'key':12s}  {'encoder':28s}  {'dataset':18s}  {'splits':14s}  "
+                   f"{'n':>7s}  {'dim':>5s}  {'size':>9s}  created")
     for it in items:
         info = it.info
         created = info.get("created", "partial" if it.status == "partial" else "?")
         click.echo(f"{it.key[:12]:12s}  {it.encoder:28s}  {it.dataset:18s}  {it.splits:14s}  "
                    f"{info.get('n', '?'):>7}  {info.get('dim', '?'):>5}  "
                    f"{_size(it.size_bytes):>9s}  {created}")
+    fits = _fits(cache_dir)
+    kept = fits.entries()
+    if kept:
+        size = sum(path.stat().st_size for path in kept)
+        click.echo(f"fitted probes: {len(kept)} ({_size(size)}) in {fits.root}")
 
 
 @cache_group.command("verify")
@@ -161,11 +172,23 @@ def cache_verify(cache_dir, fix) -> None:
 @cache_dir_option
 @click.option("--encoder", default=None, help="Only this encoder's entries (name).")
 @click.option("--dataset", default=None, help="Only this dataset's entries (name).")
+@click.option("--fits", is_flag=True,
+              help="Remove the kept probe fits (<cache-dir>/probe-fits) instead of features.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def cache_clear(cache_dir, encoder, dataset, yes) -> None:
-    """Remove cached features (all, or one encoder's / one dataset's)."""
+def cache_clear(cache_dir, encoder, dataset, fits, yes) -> None:
+    """Remove cached features (all, or one encoder's / one dataset's), or with --fits the
+    kept probe fits (a later run fits again)."""
     from fer_bench.features.catalogue import clear_items
 
+    if fits:
+        if encoder or dataset:
+            raise click.UsageError("--fits removes every kept fit: drop --encoder/--dataset")
+        store = _fits(cache_dir)
+        if not yes:
+            click.confirm(f"Remove the kept probe fits in {store.root}?", abort=True)
+        removed, size = store.clear()
+        click.echo(f"removed {removed} probe fits ({_size(size)})")
+        return
     store = _store(cache_dir)
     what = " and ".join(f"{k} {v}" for k, v in (("encoder", encoder), ("dataset", dataset)) if v)
     if not yes:

@@ -68,8 +68,31 @@ class FitStore:
     def __init__(self, root: str | Path):
         self.root = Path(root)
 
+    @classmethod
+    def in_cache(cls, cache_dir: str | Path | None = None) -> FitStore:
+        """The store under fer-bench's cache folder (``<cache>/probe-fits``)."""
+        from fer_bench.paths import cache_dir as resolve
+
+        return cls(resolve(cache_dir) / "probe-fits")
+
     def path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.npz"
+
+    def entries(self) -> list[Path]:
+        """Every kept fit (not the temporary files of a write in progress)."""
+        return sorted(self.root.glob("*/*.npz"))
+
+    def clear(self) -> tuple[int, int]:
+        """Remove every kept fit: (entries, bytes) removed."""
+        removed = size = 0
+        for path in self.entries():
+            try:
+                size += path.stat().st_size
+                path.unlink()
+            except FileNotFoundError:  # removed meanwhile by another process
+                continue
+            removed += 1
+        return removed, size
 
     def load(self, key: str, probe: Probe) -> Probe | None:
         """``probe`` restored from the entry ``key``; None when there is none (or it is

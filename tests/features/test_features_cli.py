@@ -125,3 +125,26 @@ def test_extract_a_folder_spec_with_options_and_again_after_an_image_is_replaced
     assert "mine/train: 4 x 8  cached" in _run(*args).output
     write_image(tmp_path / "faces" / "sad" / "S1_x.png", 7)     # same name, other face
     assert "mine/train: 4 x 8  extracted" in _run(*args).output
+
+
+def test_cache_ls_counts_and_clear_removes_kept_probe_fits(tmp_path):
+    from fer_bench.probes.fit_store import FitStore
+    from fer_bench.probes.linear import LinearProbe
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, 5)).astype(np.float32), np.arange(60) % 3
+    store = FitStore.in_cache(tmp_path)
+    for key in ("aa" + "0" * 62, "bb" + "0" * 62):
+        store.save(key, LinearProbe(Cs=(1.0,)).fit(X[:40], y[:40], 3, X_val=X[40:],
+                                                   y_val=y[40:]))
+    listing = _run("cache", "ls", "--cache-dir", str(tmp_path)).output
+    assert listing.startswith("no cached features")
+    assert "fitted probes: 2 (" in listing and str(tmp_path / "probe-fits") in listing
+    refused = _run("cache", "clear", "--fits", "--encoder", "x", "--cache-dir", str(tmp_path))
+    assert refused.exit_code == 2 and "--fits removes every kept fit" in refused.output
+    aborted = _run("cache", "clear", "--fits", "--cache-dir", str(tmp_path), input="n\n")
+    assert aborted.exit_code == 1 and len(store.entries()) == 2
+    cleared = _run("cache", "clear", "--fits", "--yes", "--cache-dir", str(tmp_path))
+    assert cleared.exit_code == 0 and "removed 2 probe fits" in cleared.output
+    assert store.entries() == []
+    assert "fitted probes" not in _run("cache", "ls", "--cache-dir", str(tmp_path)).output
