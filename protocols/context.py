@@ -89,8 +89,10 @@ class LabelledSplit:
 @dataclass
 class TaskLog:
     """Seconds one protocol task spent getting features (extraction on a store miss,
-    loading on a hit; nothing when an earlier task of the run already read them)."""
+    loading on a hit; nothing when an earlier task of the run already read them) and
+    auditing a dataset for duplicates (computing it on an audit-cache miss)."""
     extract_s: float = 0.0
+    audit_s: float = 0.0
 
 
 @dataclass
@@ -150,6 +152,11 @@ class RunContext:
                                    "content_digest": ds.content_digest(),
                                    "labels_digest": ds.labels_digest()}
         return self._digests[spec]
+
+    def spent_auditing(self, seconds: float) -> None:
+        """Charge ``seconds`` of duplicate audit to the tasks running (not to probing)."""
+        for log in self._logs:
+            log.audit_s += seconds
 
     def features(self, spec: str, split: str):
         """Store features of every row of one split (labels play no part in the key, so

@@ -122,15 +122,17 @@ def overlap_sides(ev: Evaluation) -> dict[str, dict[str, set[str]]]:
 def run_fields(protocol, ctx: RunContext, log: TaskLog, total_s: float) -> dict[str, Any]:
     """The record fields every protocol fills the same way, from the run itself: the
     encoder, the protocol and its resolved config, the seeds, the seconds spent getting
-    features, probing and in all, the environment and the time of writing."""
+    features, auditing the data for duplicates (only when it did), probing and in all,
+    the environment and the time of writing."""
+    audit = {"audit_s": round(log.audit_s, 3)} if log.audit_s else {}
     return {
         "encoder": portable_encoder(ctx.encoder.info.to_dict()),
         "protocol": protocol.name,
         "protocol_version": protocol.version,
         "config": protocol.resolved_config(),
         "seeds": list(ctx.seeds),
-        "timings": {"extract_s": round(log.extract_s, 3),
-                    "probe_s": round(max(total_s - log.extract_s, 0.0), 3),
+        "timings": {"extract_s": round(log.extract_s, 3), **audit,
+                    "probe_s": round(max(total_s - log.extract_s - log.audit_s, 0.0), 3),
                     "total_s": round(total_s, 3)},
         "environment": describe_environment(ctx.device),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),

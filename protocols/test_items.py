@@ -14,6 +14,8 @@ items were dropped.
 """
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from fer_bench.protocols.context import LabelledSplit, ProtocolError, RunContext
@@ -46,8 +48,10 @@ def scored_items(ctx: RunContext, spec: str, test: LabelledSplit,
     store_root = getattr(ctx.store, "root", None)
     cache = store_root.parent if store_root is not None else None
     settings = AuditSettings()
+    started = time.perf_counter()
     result = audit_datasets({spec: ctx.dataset(spec)}, settings, cache_dir=cache,
                             device=ctx.device, progress=ctx.progress)
+    ctx.spent_auditing(time.perf_counter() - started)
     dropped = near_duplicate_test_items(result, spec)
     keep = np.flatnonzero([i not in dropped for i in test.ids])
     if len(keep) == 0:

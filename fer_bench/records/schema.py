@@ -129,7 +129,7 @@ class ResultRecord:
     hyperparameters: dict[str, Any]          # selected values, e.g. {"C": [...]} or {"k": 20}
     details: dict[str, Any] = field(default_factory=dict)  # protocol extras (val curves, all k)
     flags: Flags = field(default_factory=Flags)
-    timings: dict[str, float] = field(default_factory=dict)  # extract_s, probe_s, total_s
+    timings: dict[str, float] = field(default_factory=dict)  # extract_s, audit_s?, probe_s, total_s
     environment: dict[str, Any] = field(default_factory=dict)
     feature_keys: list[str] = field(default_factory=list)
     predictions_file: str | None = None      # file name next to the record

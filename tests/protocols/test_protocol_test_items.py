@@ -47,3 +47,8 @@ def test_planted_duplicates_leave_the_deduplicated_test_set(tmp_path):
     assert clean.details["sample_sizes"]["test"] == n_test - about["dropped"]
     assert about["kind"] == "deduplicated" and about["audit_key"]
     assert clean.config["test_items"] == "deduplicated"
+    # The audit's seconds are its own (computed here, from an empty cache), not probing.
+    timings = clean.timings
+    assert timings["audit_s"] > 0 and "audit_s" not in published.timings
+    assert timings["probe_s"] == pytest.approx(
+        timings["total_s"] - timings["extract_s"] - timings["audit_s"], abs=2e-3)
