@@ -90,7 +90,7 @@ class LabelledSplit:
 class TaskLog:
     """Seconds one protocol task spent getting features (extraction on a store miss,
     loading on a hit; nothing when an earlier task of the run already read them) and
-    auditing a dataset for duplicates (computing it on an audit-cache miss)."""
+    auditing a dataset for duplicates (computing the audit, or reading it back)."""
     extract_s: float = 0.0
     audit_s: float = 0.0
 

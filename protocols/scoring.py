@@ -122,7 +122,7 @@ def overlap_sides(ev: Evaluation) -> dict[str, dict[str, set[str]]]:
 def run_fields(protocol, ctx: RunContext, log: TaskLog, total_s: float) -> dict[str, Any]:
     """The record fields every protocol fills the same way, from the run itself: the
     encoder, the protocol and its resolved config, the seeds, the seconds spent getting
-    features, auditing the data for duplicates (only when it did), probing and in all,
+    features, auditing the data for duplicates (only when it used an audit), probing and in all,
     the environment and the time of writing."""
     audit = {"audit_s": round(log.audit_s, 3)} if log.audit_s else {}
     return {
