@@ -20,14 +20,11 @@ config (:meth:`fer_bench.probes.base.Probe.from_options`), fits it on the parts 
 """
 from __future__ import annotations
 
-import hashlib
 from typing import Any
-
-import numpy as np
 
 from fer_bench.metrics import classification_metrics
 from fer_bench.probes.base import DEFAULT_VAL_FRACTION, Probe
-from fer_bench.probes.fit_store import fit_key
+from fer_bench.probes.fit_store import arrays_digest, fit_key
 from fer_bench.probes.registry import UnknownProbe, probe_class, probe_names
 from fer_bench.protocols.context import LabelledSplit, ProtocolError, RunContext
 from fer_bench.protocols.data_parts import DataParts, FitSplits, fit_splits, seeds_for_fit
@@ -97,16 +94,6 @@ def fit_probe(ctx: RunContext, name: str, options: Any, parts: DataParts,
                 ctx.fit_store.save(key, kept)
         ctx.memo[key] = kept
     return fit, ctx.memo[key]
-
-
-def arrays_digest(*arrays: np.ndarray) -> str:
-    """A digest of arrays' shapes, dtypes and bytes (what a fit learns from)."""
-    digest = hashlib.blake2b(digest_size=16)
-    for array in arrays:
-        array = np.ascontiguousarray(array)
-        digest.update(f"{array.dtype.str}{array.shape};".encode())
-        digest.update(memoryview(array).cast("B"))
-    return digest.hexdigest()
 
 
 def fit_sizes(fit: FitSplits | None, train: LabelledSplit) -> dict[str, int]:

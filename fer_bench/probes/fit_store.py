@@ -54,11 +54,22 @@ def _code_digest(probe_class: type) -> str:
     return digest.hexdigest()
 
 
-def fit_key(probe: Probe, n_classes: int, seed: int, arrays_digest: str) -> str:
-    """The key of ``probe`` (options set, not yet fitted) fitted with these inputs."""
+def arrays_digest(*arrays: np.ndarray) -> str:
+    """A digest of arrays' shapes, dtypes and bytes (what a fit learns from)."""
+    digest = hashlib.blake2b(digest_size=16)
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype.str}{array.shape};".encode())
+        digest.update(memoryview(array).cast("B"))
+    return digest.hexdigest()
+
+
+def fit_key(probe: Probe, n_classes: int, seed: int, data_digest: str) -> str:
+    """The key of ``probe`` (options set, not yet fitted) fitted with these inputs
+    (``data_digest``: :func:`arrays_digest` of the arrays it learns from)."""
     options = [(name, getattr(probe, name)) for name in probe.option_names()]
     text = repr((type(probe).__module__, type(probe).__qualname__, options, n_classes,
-                 seed, arrays_digest, _code_digest(type(probe))))
+                 seed, data_digest, _code_digest(type(probe))))
     return hashlib.sha256(text.encode()).hexdigest()
 
 

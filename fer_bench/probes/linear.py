@@ -192,16 +192,10 @@ class _Fitter:
             else:
                 target = torch.as_tensor(position, dtype=torch.long, device=X.device)
             basis = None
-            if self.in_row_space(self.n, self.dim):
+            if row_space_pays(self.n, self.dim):
                 X, basis = row_space(X)
                 spectrum = None
             self.solver = LogisticSolver(X, target, rows, spectrum=spectrum, basis=basis)
-
-    @staticmethod
-    def in_row_space(n: int, dim: int) -> bool:
-        """Whether a training set of ``n`` rows of ``dim`` features is fitted in its row
-        space."""
-        return row_space_pays(n, dim)
 
     def initial(self, init: LogisticModel | None) -> np.ndarray:
         return _initial_params(init, self.present, self.dim)
@@ -478,10 +472,10 @@ def linear_probe(
     best_C = select_C(val_curve, select_tolerance)
     started = time.perf_counter()
     spectrum = None
-    refit_rows = len(train) + len(val)
-    if (fitter.solver is not None and fitter.solver.basis is None
-            and not _Fitter.in_row_space(refit_rows, train.shape[1])):
-        spectrum = fitter.solver.spectrum  # the refit's preconditioner: train's
+    if fitter.solver is not None and fitter.solver.basis is None:
+        # the refit's preconditioner: train's (train + val, with more rows, is not in the
+        # row space either)
+        spectrum = fitter.solver.spectrum
     fitter = None  # free the training tensors before the refit's are made
     refitter = _Fitter(
         _features(np.concatenate([train, val]), device, dtype),

@@ -10,10 +10,9 @@ import pytest
 from protocol_fakes import ArrayStore, NeverBuilt, blob_dataset
 
 import fer_bench.probes.fit_store as fit_store
-from fer_bench.probes.fit_store import FitStore, fit_key
+from fer_bench.probes.fit_store import FitStore, arrays_digest, fit_key
 from fer_bench.probes.knn import KnnProbe
 from fer_bench.probes.linear import LinearProbe
-from fer_bench.protocols.evaluation import arrays_digest
 from fer_bench.runner import run_benchmark
 from fer_bench.vocabulary import BASIC7
 
@@ -115,3 +114,16 @@ def test_a_second_run_fits_nothing_and_writes_the_same_records(tmp_path, monkeyp
             for volatile in ("created", "timings", "environment"):
                 record.pop(volatile)
         assert one == two, a.path.name
+
+
+def test_arrays_digest_sees_bytes_shape_and_dtype():
+    a = np.arange(6, dtype=np.float32).reshape(2, 3)
+    digest = arrays_digest
+    assert digest(a, np.array([0, 1])) == digest(a.copy(), np.array([0, 1]))
+    assert digest(a, np.array([0, 1])) != digest(a, np.array([1, 0]))  # labels
+    assert digest(a) != digest(a.reshape(3, 2))                          # shape
+    assert digest(a) != digest(a.astype(np.float64))                     # dtype
+    b = a.copy()
+    b[1, 2] = np.nextafter(b[1, 2], np.float32(np.inf))                  # one ulp
+    assert digest(a) != digest(b)
+    assert digest(np.asfortranarray(a)) == digest(a)                     # layout is not content

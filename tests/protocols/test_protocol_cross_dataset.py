@@ -155,16 +155,3 @@ def test_a_sweep_fitted_by_linear_on_the_same_rows_is_reused_not_refitted(ctx, m
     fresh = RunContext(ctx.encoder, ctx.store, load=ctx.load, seeds=ctx.seeds)
     linear.run_task(fresh, linear.tasks(["seven"])[0])
     assert len(calls) == 3
-
-
-def test_arrays_digest_sees_bytes_shape_and_dtype():
-    a = np.arange(6, dtype=np.float32).reshape(2, 3)
-    digest = evaluation.arrays_digest
-    assert digest(a, np.array([0, 1])) == digest(a.copy(), np.array([0, 1]))
-    assert digest(a, np.array([0, 1])) != digest(a, np.array([1, 0]))  # labels
-    assert digest(a) != digest(a.reshape(3, 2))                          # shape
-    assert digest(a) != digest(a.astype(np.float64))                     # dtype
-    b = a.copy()
-    b[1, 2] = np.nextafter(b[1, 2], np.float32(np.inf))                  # one ulp
-    assert digest(a) != digest(b)
-    assert digest(np.asfortranarray(a)) == digest(a)                     # layout is not content
