@@ -43,9 +43,10 @@ clean:
 # The committed reference leaderboard (results/): every built-in encoder on every default
 # protocol over the generated presets, plus FERPlus when FER_BENCH_DATA holds ferplus/.
 # Encoders run as parallel jobs (REF_JOBS, each with REF_THREADS threads), longest first
-# (lbp and hog: their linear probes on wide features) so the others fill the second job.
-# Resumable: a rerun computes only missing or stale records.
-REF_ENCODERS  ?= lbp hog facemesh crs-cont dlib-face mini-xception pyemotion random-resnet18 pixels
+# (lbp and facemesh) so the others fill the second job. With FERPlus, its duplicate audit
+# (what test_items=deduplicated scores without) is a job of its own, and the deduplicated
+# runs follow it. Resumable: a rerun computes only missing or stale records.
+REF_ENCODERS  ?= lbp facemesh hog crs-cont dlib-face mini-xception pyemotion random-resnet18 pixels
 REF_PROTOCOLS ?= linear knn cross-dataset unseen-expression few-shot subject-folds \
                  au head-pose expression-intensity
 # With FERPlus: linear and kNN also on its deduplicated test set (no near-duplicate in
@@ -56,7 +57,8 @@ REF_JOBS      ?= 2
 REF_THREADS   ?= $(shell n=$$(nproc 2>/dev/null || echo 2); t=$$((n / $(REF_JOBS))); echo $$((t > 0 ? t : 1)))
 REF_STAMP     := $(VENV)/.fer-bench-reference
 REF_RUNS      := $(addprefix reference-run-,$(REF_ENCODERS))
-.PHONY: reference reference-records $(REF_RUNS)
+REF_DEDUP     := $(if $(FER_BENCH_DATA),$(addprefix reference-dedup-,$(filter $(REF_DEDUP_ENCODERS),$(REF_ENCODERS))),)
+.PHONY: reference reference-records reference-audit $(REF_RUNS) $(REF_DEDUP)
 
 # The baselines' optional packages, and their weights (fetched without dependencies).
 $(REF_STAMP): $(STAMP)
@@ -69,16 +71,24 @@ reference: $(REF_STAMP)
 	$(BIN)/fer-bench leaderboard --results-dir results/records --out results
 	$(BIN)/fer-bench report --results-dir results/records --out results/report
 
-reference-records: $(REF_RUNS)
+# the audit first: its job runs beside the longest encoder's
+reference-records: $(if $(FER_BENCH_DATA),reference-audit,) $(REF_RUNS) $(REF_DEDUP)
 
 $(REF_RUNS): reference-run-%: $(REF_STAMP)
 	OMP_NUM_THREADS=$(REF_THREADS) $(BIN)/fer-bench run --encoder $* \
 	    $(addprefix --protocol ,$(REF_PROTOCOLS)) $(addprefix --dataset ,$(REF_DATASETS)) \
 	    --results-dir results/records --quiet
-	$(if $(and $(FER_BENCH_DATA),$(filter $*,$(REF_DEDUP_ENCODERS))), \
-	    OMP_NUM_THREADS=$(REF_THREADS) $(BIN)/fer-bench run --encoder $* \
+
+# FERPlus's duplicate audit (default settings, the cache the protocols read); its report
+# and contact sheet (FERPlus faces: never committed) go to $(OUT)/audit.
+reference-audit: $(REF_STAMP)
+	OMP_NUM_THREADS=$(REF_THREADS) $(BIN)/fer-bench datasets audit ferplus --sheet-pairs 0 \
+	    --out $(OUT)/audit > /dev/null
+
+$(REF_DEDUP): reference-dedup-%: reference-run-% reference-audit
+	OMP_NUM_THREADS=$(REF_THREADS) $(BIN)/fer-bench run --encoder $* \
 	    --protocol linear:test_items=deduplicated --protocol knn:test_items=deduplicated \
-	    --dataset ferplus --results-dir results/records --quiet)
+	    --dataset ferplus --results-dir results/records --quiet
 
 # The paper's comparison: five pre-training arms (crs-cont, crs-cont without the weight
 # vector, supcon, simclr, supervised) at one step budget on FERPlus train, each evaluated

@@ -93,11 +93,12 @@ def inner_validation(train: LabelledSplit, fraction: float,
 
 
 def fit_fold(ctx: RunContext, train: LabelledSplit, test: LabelledSplit, seed: int,
-             cfg: SubjectFoldsConfig) -> tuple[np.ndarray, dict, dict]:
+             cfg: SubjectFoldsConfig, shared=None) -> tuple[np.ndarray, dict, dict]:
     """A probe fitted on the training folds (on an inner validation part carved by subject
     when it tunes on validation data): its predictions for ``test``, the fold's log line
-    and the probe's hyper-parameters."""
-    probe = new_probe(ctx, cfg.probe, cfg)
+    and the probe's hyper-parameters. ``shared``: what the probe computed once for the
+    whole pool (:meth:`~fer_bench.probes.base.Probe.share_pool`)."""
+    probe = new_probe(ctx, cfg.probe, cfg).use_pool(shared)
     n_classes = len(train.classes)
     if probe.uses_validation:
         fit, val = inner_validation(train, val_fraction(probe), seed)
@@ -133,6 +134,7 @@ class SubjectFoldsProtocol(Protocol):
             raise ProtocolError(f"{spec} has no rows in the classes {list(classes)}")
         fold = pool_folds(ctx, spec, pool, cfg.folds, cfg.fold_seed)
         probe = probe_class(cfg.probe)
+        shared = new_probe(ctx, cfg.probe, cfg).share_pool(pool.X)
         # a probe that tunes on a carved validation part: once per seed; else once
         seeds = ctx.seeds if probe.uses_validation else ctx.seeds[:1]
         fold_info = [{"fold": f, "n_test": int((fold == f).sum()),
@@ -148,7 +150,7 @@ class SubjectFoldsProtocol(Protocol):
                     continue
                 train = pool.take(np.flatnonzero(fold != f), "train-folds")
                 y_pred[test_idx], info, hyper = fit_fold(ctx, train, pool.take(test_idx), seed,
-                                                         cfg)
+                                                         cfg, shared)
                 m = classification_metrics(pool.y[test_idx], y_pred[test_idx], len(classes))
                 per_fold.append({"fold": f, **info, **{k: m[k] for k in SCORE_METRICS}})
             # the settings once, what was chosen on validation data fold by fold

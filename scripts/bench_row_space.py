@@ -51,7 +51,7 @@ def main(argv=None) -> int:
 
     import bench_probe_search as search
 
-    import fer_bench.probes.logistic_solver as solver
+    import fer_bench.probes.principal_axes as axes
     from fer_bench.features.store import FeatureStore
     from fer_bench.metrics import classification_metrics
     from fer_bench.paths import data_root
@@ -67,7 +67,7 @@ def main(argv=None) -> int:
     protocol = get_protocol("linear")
     store = FeatureStore.in_cache(args.cache_dir)
     load = DatasetCache(data_root(args.data_root))
-    default_fraction = solver._ROW_SPACE_FRACTION
+    default_fraction = axes.ROW_SPACE_FRACTION
     arms = {"row space": default_fraction, "features": 0.0}
     print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     totals = {arm: [0.0, 0.0] for arm in arms}
@@ -90,12 +90,12 @@ def main(argv=None) -> int:
         order = list(arms) if index % 2 == 0 else list(arms)[::-1]
         results = {}
         for arm in order:
-            solver._ROW_SPACE_FRACTION = arms[arm]
+            axes.ROW_SPACE_FRACTION = arms[arm]
             try:
                 (fit, probe), seconds, cpu = timed(fit_probe, ctx, "linear",
                                                    asdict(protocol.config), parts, 0)
             finally:
-                solver._ROW_SPACE_FRACTION = default_fraction
+                axes.ROW_SPACE_FRACTION = default_fraction
             ctx.memo.clear()  # the other arm must fit, not reuse
             score = classification_metrics(test.y, probe.predict(test.X), len(classes))
             results[arm] = (probe, seconds, cpu, score["mean_class_accuracy"])
@@ -112,11 +112,11 @@ def main(argv=None) -> int:
         X, y = l2_normalize(parts.train.X[support]), parts.train.y[support]
         shot = {}
         for arm in order:
-            solver._ROW_SPACE_FRACTION = arms[arm]
+            axes.ROW_SPACE_FRACTION = arms[arm]
             try:
                 shot[arm] = timed(fit_logistic, X, y, len(classes), 1.0)
             finally:
-                solver._ROW_SPACE_FRACTION = default_fraction
+                axes.ROW_SPACE_FRACTION = default_fraction
         (ma, sa, ca), (mb, sb, cb) = shot["row space"], shot["features"]
         for arm, (_, s, c) in shot.items():
             totals[arm][0] += s

@@ -119,6 +119,17 @@ class Probe(ABC):
         reading, never for choosing; recorded under ``variants_key``."""
         return {}
 
+    def share_pool(self, X: np.ndarray) -> Any:
+        """What fits on subsets of the rows ``X`` can share, for a protocol that fits this
+        probe many times on parts of one pool (the folds of ``subject-folds``): computed
+        once, then handed to each fit's probe by :meth:`use_pool`. None: nothing."""
+        return None
+
+    def use_pool(self, shared: Any) -> Probe:
+        """Fit with what :meth:`share_pool` computed for a pool holding every row this
+        probe will be fitted on; returns self."""
+        return self
+
     def fitted_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
         """What a fitted probe needs to predict and to report its fit, as arrays and
         JSON-ready metadata (:mod:`fer_bench.probes.fit_store` keeps it on disk, so a

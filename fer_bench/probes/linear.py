@@ -15,11 +15,14 @@ labels get intercept ``-inf``: probability 0, never predicted.
 The solver (:mod:`fer_bench.probes.logistic_solver`) is a full-batch L-BFGS in torch, on
 the run's device (``device``: CPU or CUDA, IEEE float32 products even where TF32 is on,
 :mod:`fer_bench.probes.fp32`), float32 by default (float64 for references), specialised to
-linear models: line searches cost O(n K) instead of a pass over the features, the feature
-covariance preconditions it (the refit on train + validation keeps the sweep's), a
-regularisation sweep keeps its curvature memory from one C to the next and starts each C
-from a linear extrapolation of the path, and with clearly fewer rows than dimensions it
-fits in the row space of the rows (the same optimum at a fraction of the cost). Every fit runs
+linear models: line searches cost O(n K) instead of a pass over the features, it fits in
+the principal axes of the training rows (:mod:`fer_bench.probes.principal_axes`: an exact
+reparametrisation where the covariance preconditioner is diagonal; the refit on train +
+validation keeps the sweep's axes where they are a rotation, and a protocol fitting
+subsets of one pool shares the pool's), a regularisation sweep keeps its curvature memory
+from one C to the next and starts each C from a linear extrapolation of the path, and with
+clearly fewer rows than dimensions the axes span only the rows' row space (the same
+optimum at a fraction of the cost). Every fit runs
 until the gradient of scikit-learn's objective is below ``tol`` (the same distance to the
 optimum at every C), and its sums are taken in an order that does not depend on the thread count, so
 on one machine the same inputs give the same probe, bit for bit, whatever the number of
@@ -69,13 +72,9 @@ import torch
 from fer_bench.metrics import METRICS, classification_metrics
 from fer_bench.probes.base import DEFAULT_VAL_FRACTION, Probe, register_probe
 from fer_bench.probes.fp32 import full_fp32
-from fer_bench.probes.logistic_solver import (
-    LogisticSolver,
-    one_thread,
-    row_space,
-    row_space_pays,
-)
+from fer_bench.probes.logistic_solver import LogisticSolver
 from fer_bench.probes.normalize import l2_normalize
+from fer_bench.probes.principal_axes import PrincipalAxes, principal_axes
 from fer_bench.splits import stratified_val_split
 
 # 19 half-decade steps from 1e-3 to 1e6. Features are L2-normalised, so the scale of C
@@ -172,18 +171,20 @@ def _initial_params(init: LogisticModel | None, present: np.ndarray, dim: int) -
 class _Fitter:
     """One training set on its device, fitted at one or more C (sharing L-BFGS memory).
 
-    With clearly fewer rows than feature dimensions the solver runs in the row space of
-    the features (:func:`~fer_bench.probes.logistic_solver.row_space`, the same optimum):
-    starting points are projected onto it and fitted weights mapped back. ``spectrum``
-    (the preconditioner's, see :class:`LogisticSolver`; from nearly the same data in the
-    feature coordinates) is then not used."""
+    The solver runs in the principal axes of the rows
+    (:mod:`fer_bench.probes.principal_axes`: centred, rotated so the preconditioner is
+    diagonal; with clearly fewer rows than dimensions, only their row space, the same
+    optimum at a fraction of the cost): starting points are mapped into them and fitted
+    weights back. ``axes`` (computed on these rows, on a superset of them or, for a
+    rotation, on nearly the same data) stand in for the rows' own when they cover them."""
 
     def __init__(self, X: torch.Tensor, y: np.ndarray, n_classes: int,
-                 spectrum: tuple[torch.Tensor, torch.Tensor] | None = None):
+                 axes: PrincipalAxes | None = None):
         self.n_classes = n_classes
         self.n, self.dim = X.shape
         self.present = np.unique(y)
         self.solver = None
+        self.axes = None
         if len(self.present) >= 2:
             position = np.searchsorted(self.present, y)
             rows = 1 if len(self.present) == 2 else len(self.present)
@@ -191,11 +192,13 @@ class _Fitter:
                 target = torch.as_tensor(position == 1, dtype=X.dtype, device=X.device)
             else:
                 target = torch.as_tensor(position, dtype=torch.long, device=X.device)
-            basis = None
-            if row_space_pays(self.n, self.dim):
-                X, basis = row_space(X)
-                spectrum = None
-            self.solver = LogisticSolver(X, target, rows, spectrum=spectrum, basis=basis)
+            Z = None if axes is None else axes.coordinates(X)
+            if Z is None:
+                axes = principal_axes(X)
+                Z = axes.coordinates(X)
+            self.axes = axes
+            self.solver = LogisticSolver(Z, target, rows, variances=axes.variances,
+                                         feature_gradient=axes.feature_gradient)
 
     def initial(self, init: LogisticModel | None) -> np.ndarray:
         return _initial_params(init, self.present, self.dim)
@@ -217,26 +220,19 @@ class _Fitter:
         return model
 
     def _to_solver(self, theta: torch.Tensor) -> torch.Tensor:
-        """Parameters in the feature coordinates -> the solver's (the row space's, where
-        the part of W outside it only adds to the penalty: projecting it away is what
-        the fit would do)."""
-        basis = self.solver.basis
-        if basis is None:
-            return theta
-        rows, dim = self.solver.rows, self.dim
-        with one_thread(theta.device):
-            W = theta[: rows * dim].view(rows, dim) @ basis.to(torch.float64)
-        return torch.cat([W.ravel(), theta[rows * dim :]])
+        """Parameters in the feature coordinates -> the principal axes' (a row space
+        drops the part of W outside it, which only adds to the penalty: projecting it
+        away is what the fit would do)."""
+        rows = self.solver.rows
+        V, b = self.axes.to_axes(theta[: rows * self.dim].view(rows, self.dim),
+                                 theta[rows * self.dim :])
+        return torch.cat([V.ravel(), b])
 
     def _from_solver(self, theta: torch.Tensor) -> torch.Tensor:
-        """The solver's parameters -> the feature coordinates (``W = V Q^T``)."""
-        basis = self.solver.basis
-        if basis is None:
-            return theta
-        rows, rank = self.solver.rows, basis.shape[1]
-        with one_thread(theta.device):
-            W = theta[: rows * rank].view(rows, rank) @ basis.T.to(torch.float64)
-        return torch.cat([W.ravel(), theta[rows * rank :]])
+        """The principal axes' parameters -> the feature coordinates."""
+        rows, rank = self.solver.rows, self.solver.dim
+        W, b = self.axes.from_axes(theta[: rows * rank].view(rows, rank), theta[rows * rank :])
+        return torch.cat([W.ravel(), b])
 
     def _model(self, params: np.ndarray, C: float, n_iter: int, objective: float) -> LogisticModel:
         rows = self.solver.rows
@@ -422,6 +418,7 @@ def linear_probe(
     device=None,
     tol: float = DEFAULT_TOL,
     max_iter: int = 1000,
+    axes: PrincipalAxes | None = None,
 ) -> LinearProbeResult:
     """Sweep C on the validation split, refit on train + val at the chosen C, predict test
     (``X_test`` None: no test predictions; :class:`LinearProbe` predicts later).
@@ -436,6 +433,10 @@ def linear_probe(
     test labels): the smallest C whose validation score is within ``select_tolerance`` of
     the best (:func:`select_C`); a choice at an end of the grid is flagged in
     ``grid_edge``.
+
+    ``axes``: principal axes of L2-normalised rows that include these (a pool's,
+    :meth:`LinearProbe.share_pool`), used by the sweep and the refit instead of their own
+    wherever they cover the rows.
     """
     import time
 
@@ -453,7 +454,7 @@ def linear_probe(
     y_val = _labels(y_val, n_classes, len(val))
     dtype = torch.float32
 
-    fitter = _Fitter(_features(train, device, dtype), y_train, n_classes)
+    fitter = _Fitter(_features(train, device, dtype), y_train, n_classes, axes=axes)
     models: dict[float, LogisticModel] = {}
     path: list[dict] = []
     solutions: dict[float, np.ndarray] = {}  # parameters along the path, for the predictor
@@ -471,17 +472,16 @@ def linear_probe(
                                         sweep_patience=sweep_patience)
     best_C = select_C(val_curve, select_tolerance)
     started = time.perf_counter()
-    spectrum = None
-    if fitter.solver is not None and fitter.solver.basis is None:
-        # the refit's preconditioner: train's (train + val, with more rows, is not in the
-        # row space either)
-        spectrum = fitter.solver.spectrum
+    # The refit's axes: the pool's, else train's where they are a rotation (exact for
+    # any rows; train's variances precondition train + val about as well as its own)
+    if axes is None and fitter.axes is not None and fitter.axes.is_rotation:
+        axes = fitter.axes
     fitter = None  # free the training tensors before the refit's are made
     refitter = _Fitter(
         _features(np.concatenate([train, val]), device, dtype),
         np.concatenate([y_train, y_val]),
         n_classes,
-        spectrum=spectrum,
+        axes=axes,
     )
     final = refitter.fit(best_C, refitter.initial(models[best_C]), tol, max_iter)
     path.append(_path_entry("refit", final, time.perf_counter() - started))
@@ -573,6 +573,16 @@ class LinearProbe(Probe):
     search: str = "full"                         # which Cs are fitted (SEARCHES, search_C)
     device: Any = None
     result: LinearProbeResult | None = field(default=None, init=False, repr=False)
+    pool_axes: PrincipalAxes | None = field(default=None, init=False, repr=False)
+
+    def share_pool(self, X) -> PrincipalAxes:
+        """The principal axes of the pool's L2-normalised rows: fits on its subsets skip
+        computing their own (a QR and an eigendecomposition of their size each)."""
+        return principal_axes(_features(l2_normalize(X), self.device, torch.float32))
+
+    def use_pool(self, shared: PrincipalAxes | None) -> LinearProbe:
+        self.pool_axes = shared
+        return self
 
     def fit(self, X, y, n_classes, *, X_val=None, y_val=None, seed=0) -> LinearProbe:
         if X_val is None:
@@ -584,7 +594,7 @@ class LinearProbe(Probe):
             X, y, X_val, y_val = X[train], y[train], X[val], y[val]
         self.result = linear_probe(X, y, X_val, y_val, None, n_classes, Cs=self.Cs,
                                    select_metric=self.select_metric, search=self.search,
-                                   device=self.device)
+                                   device=self.device, axes=self.pool_axes)
         return self
 
     def scores(self, X) -> np.ndarray:

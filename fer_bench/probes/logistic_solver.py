@@ -10,23 +10,20 @@ linear model make it much cheaper than a generic L-BFGS (``torch.optim.LBFGS`` o
   however many trials its line search takes, and the line search can afford to be exact
   enough to satisfy the strong Wolfe conditions on the directional derivative.
 - The feature covariance is known: L-BFGS's initial inverse Hessian is the inverse of
-  ``alpha * S + mu * I`` with ``S = [X 1]^T [X 1] / n`` (computed once, eigendecomposed,
-  so applying it for any mu costs two small products) and ``alpha`` the mean loss
+  ``alpha * S + mu * I`` with ``S = [X 1]^T [X 1] / n`` and ``alpha`` the mean loss
   curvature ``p (1 - p)`` at the start of a fit. Embeddings are far from isotropic (a
   common mean direction, a few dominant axes), which is what makes plain L-BFGS slow;
-  this Gauss-Newton-style preconditioner removes that part of the ill-conditioning.
+  this Gauss-Newton-style preconditioner removes that part of the ill-conditioning. The
+  solver is given X in its principal axes (:mod:`fer_bench.probes.principal_axes`:
+  centred, rotated onto the covariance's eigenvectors, an exact reparametrisation of the
+  model), where S is diagonal: applying the preconditioner costs O(parameters).
 - Changing C only changes the quadratic penalty, so curvature pairs collected at one C stay
   exact at the next after adding ``(mu' - mu) s_W`` to each ``y``: a regularisation sweep
   keeps its L-BFGS memory from one C to the next.
-- With fewer samples than feature dimensions the optimum lies in the row space of X (the
-  loss's gradient ``R^T X`` does, and so does the penalty's gradient of a W that does), so
-  the fit can run there (:func:`row_space`): with ``X^T = Q R`` (thin QR, Q orthonormal),
-  the logistic regression on the ``n``-column features ``R^T`` with weights ``V`` is the
-  same problem as the original one at ``W = V Q^T`` (same logits ``X W^T = R^T V^T``, same
-  penalty ``||W|| = ||V||``), exactly. Each pass over the data then costs ``n^2`` instead
-  of ``n d`` multiply-adds and the preconditioner's eigendecomposition is of size ``n + 1``
-  instead of ``d + 1``: a few-shot support of 35 LBP histograms (2,891-d) is fitted in
-  milliseconds instead of the seconds an eigendecomposition of size 2,892 takes.
+- With fewer samples than feature dimensions the optimum lies in the row space of the
+  centred X, and the principal axes are then only those of that row space (``n`` of
+  them): each pass over the data costs ``n^2`` instead of ``n d`` multiply-adds, and a
+  few-shot support of 35 LBP histograms (2,891-d) is fitted in milliseconds.
 
 **Stopping rule.** A fit stops when the largest gradient component of scikit-learn's own
 objective ``F = C * sum_i loss_i + 0.5 ||W||^2 = C n f`` is at most ``gtol``. Because the
@@ -40,16 +37,16 @@ lie below what float32 arithmetic resolves (the gradient's rounding error grows 
 further: the line search tests sufficient decrease on slopes once value differences are
 below the rounding of ``f`` (Hager & Zhang's approximate Wolfe conditions, 2005), and the
 fit stops (``"precision"``) after ``_STALL`` iterations without a smaller gradient during
-which ``f`` moved by no more than its rounding error, or when no step decreases ``f``. In the
-row space the iterations watch the gradient's largest component in its own coordinates;
-a fit stops on ``gtol`` only once the gradient mapped back to the feature coordinates
-meets it too, and the gradient it reports is always that one.
+which ``f`` moved by no more than its rounding error, or when no step decreases ``f``. The
+iterations watch the gradient's largest component in the solver's coordinates; a fit
+stops on ``gtol`` only once the gradient mapped back to the feature coordinates meets it
+too, and the gradient it reports is always that one.
 
 **Same answer whatever the thread count.** Every sum over samples is computed in an order
 that does not depend on the number of threads. A fit runs on one CPU thread, where sums to
 a scalar, products reduced over the samples (the gradient ``R^T X``, in row blocks added in
-float64) and the small L-BFGS algebra are done, as are the Gram matrix and its
-eigendecomposition. Only the work without a reduction over samples goes back to all
+float64) and the small L-BFGS algebra (in float64) are done, as are the principal axes.
+Only the work without a reduction over samples goes back to all
 threads, and only for problems large enough to gain from it: ``X W^T`` (rows split
 between threads, each row's dot product done whole) and the element-wise exp / log /
 arithmetic of the loss (the binary model's log-loss is written with them, not with
@@ -61,6 +58,7 @@ small operation costs more than the operations (idle OpenMP workers must be woke
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from contextlib import contextmanager
 
 import torch
@@ -74,8 +72,6 @@ _STALL = 10  # iterations without a smaller gradient nor a decrease above roundi
 # Below them waking idle OpenMP workers costs more than the work.
 _PARALLEL_PRODUCT = 1 << 23
 _PARALLEL_ELEMENTS = 1 << 20
-# Fit in the row space of X (module doc) when n is at most this fraction of the dimension.
-_ROW_SPACE_FRACTION = 0.8
 
 
 @contextmanager
@@ -128,53 +124,25 @@ def rows_product(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def row_space_pays(n: int, dim: int) -> bool:
-    """Whether fitting in the row space of an ``(n, dim)`` X is worth its QR: with clearly
-    fewer samples than dimensions (at ``n`` close to ``dim`` the QR costs what it saves)."""
-    return n <= _ROW_SPACE_FRACTION * dim
-
-
-def row_space(X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(reduced, basis)`` with ``X = reduced @ basis.T``, ``basis`` (d, n) orthonormal:
-    the thin QR of ``X^T`` in float64 on one thread (the same bytes at any thread count);
-    ``reduced = R^T`` holds X's rows in the basis's coordinates."""
-    with one_thread(X.device):
-        q, r = torch.linalg.qr(X.T.to(torch.float64))
-    return r.T.to(X.dtype).contiguous(), q.to(X.dtype)
-
-
-def augmented_gram(X: torch.Tensor) -> torch.Tensor:
-    """``[X 1]^T [X 1]`` in float64 (sums, not means, so blocks of rows add up)."""
-    dim = X.shape[1]
-    gram = torch.empty(dim + 1, dim + 1, dtype=torch.float64, device=X.device)
-    gram[:dim, :dim] = rows_product(X, X)
-    with one_thread(X.device):
-        column = X.sum(dim=0, dtype=torch.float64)
-    gram[:dim, dim] = column
-    gram[dim, :dim] = column
-    gram[dim, dim] = X.shape[0]
-    return gram
-
-
 class LogisticSolver:
     """Holds the training data on its device and the L-BFGS memory across fits.
 
     ``y`` is a float 0/1 target for the binary model (one logit) or long class positions
-    for the multinomial one (``rows`` logits). ``spectrum``: the eigendecomposition
-    (eigenvalues, eigenvectors) of the preconditioner's second-moment matrix
-    ``[X 1]^T [X 1] / n``, computed from X when not given; another solver's (:attr:`spectrum`)
-    can stand in for it on nearly the same data (a refit on train + validation takes the
-    train fit's: a preconditioner only needs to be close, and the eigendecomposition is
-    the largest fixed cost of a fit of wide features).
-    ``basis``: X holds the rows of the features in this orthonormal basis of their row
-    space (:func:`row_space`); parameters are then in its coordinates, and the gradient the
-    stopping rule and the fit's result report is mapped back to the feature coordinates.
+    for the multinomial one (``rows`` logits). ``X`` is expected in principal axes
+    (:mod:`fer_bench.probes.principal_axes`: centred, second moments diagonal) and
+    ``variances`` its columns' mean squares there (computed from X when not given; those
+    of nearly the same rows serve as well): the preconditioner is then diagonal.
+    ``feature_gradient`` maps the gradient's (weights, intercepts) parts to the weights'
+    gradient in the features' own coordinates, which the stopping rule and the reported
+    gradient use (None: X is in those coordinates).
     """
 
     def __init__(self, X: torch.Tensor, y: torch.Tensor, rows: int, history: int = 10,
-                 spectrum: tuple[torch.Tensor, torch.Tensor] | None = None,
-                 basis: torch.Tensor | None = None):
-        self.X, self.y, self.rows, self.basis = X, y, rows, basis
+                 variances: torch.Tensor | None = None,
+                 feature_gradient: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+                 | None = None):
+        self.X, self.y, self.rows = X, y, rows
+        self.feature_gradient = feature_gradient
         self.n, self.dim = X.shape
         self.history = history
         self._parallel_products = self.n * self.dim >= _PARALLEL_PRODUCT
@@ -183,15 +151,15 @@ class LogisticSolver:
         self._pairs: deque[tuple[torch.Tensor, torch.Tensor]] = deque(maxlen=history)
         self._mu: float | None = None
         self._alpha = 0.25
-        if spectrum is None:
+        if variances is None:
             with one_thread(X.device):
-                eigenvalues, eigenvectors = torch.linalg.eigh(augmented_gram(X) / self.n)
-            spectrum = eigenvalues.clamp_(min=0).to(X.dtype), eigenvectors.to(X.dtype)
-        if spectrum[1].shape != (self.dim + 1, self.dim + 1):
-            raise ValueError(f"a spectrum of {spectrum[1].shape[0] - 1}-d features cannot "
-                             f"precondition {self.dim}-d ones")
-        self.spectrum = spectrum
-        self._eigenvalues, self._eigenvectors = (t.to(X.device, X.dtype) for t in spectrum)
+                variances = X.pow(2).sum(dim=0, dtype=torch.float64) / self.n
+        if variances.shape != (self.dim,):
+            raise ValueError(f"variances of {variances.shape[0]} axes cannot precondition "
+                             f"{self.dim}-d features")
+        # second moments of (weights, intercept) coordinates; the intercept's is 1
+        self._moments = torch.cat([variances.to(X.device, torch.float64).clamp(min=0),
+                                   torch.ones(1, dtype=torch.float64, device=X.device)])
         if rows > 1:
             self._onehot = torch.zeros(self.n, rows, dtype=X.dtype, device=X.device)
             self._onehot[torch.arange(self.n, device=X.device), y] = 1.0
@@ -264,40 +232,38 @@ class LogisticSolver:
             for s, y in self._pairs:
                 y = y.clone()
                 y[: self.rows * self.dim] += (mu - self._mu) * s[: self.rows * self.dim]
-                if _dot(s, y) > 0:
+                if float(torch.dot(s, y)) > 0:
                     kept.append((s, y))
             self._pairs = deque(kept, maxlen=self.history)
         self._mu = mu
 
     def _precondition(self, v: torch.Tensor) -> torch.Tensor:
-        """``(alpha S + mu I)^-1`` applied to each class's (weights, intercept) row."""
+        """``(alpha S + mu I)^-1`` applied to each class's (weights, intercept) row, with S
+        the diagonal second moments of the principal axes (float64 in, float64 out)."""
         k = self.rows * self.dim
-        rows = torch.cat([v[:k].view(self.rows, self.dim), v[k:].unsqueeze(1)], dim=1)
-        scale = 1.0 / (self._alpha * self._eigenvalues + self._mu)
-        rows = ((rows @ self._eigenvectors) * scale) @ self._eigenvectors.T
+        scale = 1.0 / (self._alpha * self._moments + self._mu)
+        rows = torch.cat([v[:k].view(self.rows, self.dim), v[k:].unsqueeze(1)], dim=1) * scale
         return torch.cat([rows[:, : self.dim].ravel(), rows[:, self.dim]])
 
     def _direction(self, g: torch.Tensor) -> torch.Tensor:
-        """``-H g`` by the two-loop recursion with the preconditioner as initial matrix."""
+        """``-H g`` by the two-loop recursion with the preconditioner as initial matrix
+        (in float64, where the pairs are kept: no conversions inside the loop)."""
         with one_thread(g.device):
-            if not self._pairs:
-                return -self._precondition(g)
-            q = g.clone()
+            q = g.to(torch.float64, copy=True)
             alphas = []
             for s, y in reversed(self._pairs):
-                rho = 1.0 / _dot(y, s)
-                a = rho * _dot(s, q)
+                rho = 1.0 / float(torch.dot(y, s))
+                a = rho * float(torch.dot(s, q))
                 q.add_(y, alpha=-a)
                 alphas.append((rho, a))
             # The preconditioner is the initial inverse Hessian as it is: it already has the
-            # loss's curvature scale (alpha), and the usual rescaling by s'y / y'Hy would cost
-            # a second product with the eigenvectors every iteration (measured: no fewer
-            # iterations on LBP or CRS-CONT features, 16-17% more time a sweep).
+            # loss's curvature scale (alpha); the usual rescaling by s'y / y'Hy measured no
+            # fewer iterations on LBP or CRS-CONT features.
             q = self._precondition(q)
             for (s, y), (rho, a) in zip(self._pairs, reversed(alphas)):
-                b = rho * _dot(y, q)
+                b = rho * float(torch.dot(y, q))
                 q.add_(s, alpha=a - b)
-            return q.neg_()
+            return q.neg_().to(g.dtype)
 
     # -- the fit -----------------------------------------------------------------------
     def fit(self, theta: torch.Tensor, C: float, gtol: float,
@@ -360,10 +326,10 @@ class LogisticSolver:
                 with self._elementwise():
                     Z.add_(A, alpha=t)
             f, g_new, _ = self._objective(theta, Z, mu)
-            y = g_new - g
-            sy = _dot(s, y)
-            if sy > 1e-10 * (_dot(s, s) * _dot(y, y)) ** 0.5:
-                self._pairs.append((s, y))
+            s64, y64 = s.to(torch.float64), g_new.to(torch.float64) - g.to(torch.float64)
+            sy = float(torch.dot(s64, y64))
+            if sy > 1e-10 * float(torch.dot(s64, s64) * torch.dot(y64, y64)) ** 0.5:
+                self._pairs.append((s64, y64))
             g = g_new
             grad_max = scale * float(g.abs().max())
             best, since_best = (grad_max, 0) if grad_max < best else (best, since_best + 1)
@@ -371,12 +337,12 @@ class LogisticSolver:
 
     def _feature_grad_max(self, g: torch.Tensor, scale: float, grad_max: float) -> float:
         """The largest gradient component of scikit-learn's objective in the feature
-        coordinates: ``grad_max`` itself, or, in the row space, ``g``'s weight part mapped
-        back through the basis (the intercepts' part is the same in both)."""
-        if self.basis is None:
+        coordinates: ``grad_max`` itself, or ``g``'s weight part mapped back by
+        ``feature_gradient`` (the intercepts' part is the same in both)."""
+        if self.feature_gradient is None:
             return grad_max
         g_W, g_b = self._split(g)
-        mapped = (g_W @ self.basis.T).abs().max()
+        mapped = self.feature_gradient(g_W, g_b).abs().max()
         largest = float(torch.maximum(mapped, g_b.abs().max()) if len(g_b) else mapped)
         return scale * largest
 

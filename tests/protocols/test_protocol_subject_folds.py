@@ -113,3 +113,17 @@ def test_datasets_with_a_test_split_are_not_applicable_unless_asked():
     forced = get_protocol("subject-folds", **{**FAST, "folds": 3, "with_test_split": True})
     record, _ = forced.run_task(ctx, forced.tasks(["wild"])[0])
     assert record.details["sample_sizes"]["test"] == 4 * (6 + 2)      # every split pooled
+
+
+def test_every_fold_fits_in_the_pools_principal_axes_computed_once(lab, monkeypatch):
+    import fer_bench.probes.linear as linear
+
+    computed = []
+    original = linear.principal_axes
+    monkeypatch.setattr(linear, "principal_axes",
+                        lambda X, *a: computed.append(len(X)) or original(X, *a))
+    ctx = context(lab)
+    protocol = get_protocol("subject-folds", **FAST)
+    record, _ = protocol.run_task(ctx, protocol.tasks(["lab"])[0])
+    assert computed == [len(pooled_rows(ctx, "lab", CLASSES))]  # 2 seeds x 5 folds: once
+    assert len(record.details["fold_scores"]["mean_class_accuracy"]["values"]) == 5
