@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from fer_bench.cli.errors import use_cache_dir
 from fer_bench.paths import DEFAULT_RESULTS_DIR
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=-]+")
@@ -34,8 +35,9 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._=-]+")
 @click.option("--sheet-pairs", type=click.IntRange(min=0), default=8, show_default=True,
               help="Cross-split pairs per stage on the contact sheet (0: no sheet).")
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
-              help="Cache folder (features, audits). Default: $FER_BENCH_CACHE, else the "
-                   "user cache directory.")
+              callback=use_cache_dir,
+              help="Cache folder (features, audits, generated faces, ...). Default: "
+                   "$FER_BENCH_CACHE, else the user cache directory.")
 @click.option("--device", default="auto", show_default=True,
               help="Where features not cached yet are extracted: cpu, cuda, cuda:N, auto.")
 def audit_command(names, data_root, out, encoder, neighbours, correlation, aligned,

@@ -206,6 +206,25 @@ def check_weights_path(path: str | Path, option: str = "--weights") -> Path:
     return path
 
 
+def use_cache_dir(ctx: click.Context, _param, value):
+    """``--cache-dir`` holds the whole cache, not only what a command passes it to:
+    generated faces, file digests and face detections are found through
+    ``FER_BENCH_CACHE``, so the option sets it for the command (and the worker processes
+    it starts), and puts the previous value back when the command ends."""
+    if value:
+        previous = os.environ.get("FER_BENCH_CACHE")
+        os.environ["FER_BENCH_CACHE"] = str(Path(value).expanduser().absolute())
+
+        def restore() -> None:
+            if previous is None:
+                os.environ.pop("FER_BENCH_CACHE", None)
+            else:
+                os.environ["FER_BENCH_CACHE"] = previous
+
+        ctx.call_on_close(restore)
+    return value
+
+
 def resolved_cache_dir(cache_dir: str | Path | None, option: str = "--cache-dir") -> Path:
     """The cache folder (``--cache-dir``, else FER_BENCH_CACHE, else the user cache),
     checked to be writable."""

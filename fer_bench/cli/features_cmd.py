@@ -6,12 +6,12 @@ import contextlib
 import click
 
 from fer_bench import runtime
-from fer_bench.cli.errors import SuggestingGroup
+from fer_bench.cli.errors import SuggestingGroup, use_cache_dir
 
 cache_dir_option = click.option(
-    "--cache-dir", type=click.Path(file_okay=False), default=None,
-    help="Cache folder (features live in <cache-dir>/features). Default: $FER_BENCH_CACHE, "
-         "else the user cache directory.")
+    "--cache-dir", type=click.Path(file_okay=False), default=None, callback=use_cache_dir,
+    help="Cache folder: features, probe fits, generated faces, file digests, detections. "
+         "Default: $FER_BENCH_CACHE, else the user cache directory.")
 
 
 def _fits(cache_dir):

@@ -2,6 +2,7 @@
 ``leaderboard`` and ``plot`` on what it wrote."""
 from __future__ import annotations
 
+import os
 import re
 
 import pandas as pd
@@ -122,3 +123,17 @@ def test_folder_datasets_get_records_of_their_own_without_the_path(tmp_path):
     assert targets[0] != targets[1].split(":")[0]
     for f in files:
         assert str(tmp_path) not in f.read_text() and "x y" not in f.read_text()
+
+
+def test_cache_dir_holds_the_generated_faces_too(tmp_path, monkeypatch):
+    # --cache-dir is the whole cache: the faces a run generates go there, not to
+    # FER_BENCH_CACHE's folder, which the command leaves as it was
+    monkeypatch.setenv("FER_BENCH_CACHE", str(tmp_path / "elsewhere"))
+    cache = tmp_path / "cache"
+    invoke("run", "--encoder", "pixels", "--protocol", "knn", "--dataset", LAB,
+           "--results-dir", tmp_path / "records", "--cache-dir", cache, "--device", "cpu",
+           "--quiet")
+    assert any((cache / "synth").glob("synth-lab-*/DONE"))
+    assert (cache / "features").is_dir()
+    assert not (tmp_path / "elsewhere").exists()
+    assert os.environ["FER_BENCH_CACHE"] == str(tmp_path / "elsewhere")
