@@ -50,7 +50,7 @@ def _row_keys(X: torch.Tensor) -> list[bytes]:
     return [hashlib.blake2b(row.tobytes(), digest_size=16).digest() for row in rows]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # tensors: compared and hashed by identity
 class PrincipalAxes:
     """Mean, orthonormal basis and per-axis variances of a set of feature rows."""
 
@@ -58,9 +58,9 @@ class PrincipalAxes:
     basis: torch.Tensor  # (d, r) orthonormal columns; r == d for a rotation
     variances: torch.Tensor  # (r,) mean square of the coordinates over the rows (>= 0)
     # row-space axes: each computed row's bytes -> its coordinates' row in ``_coordinates``
-    _index: dict[bytes, int] | None = field(default=None, repr=False, compare=False)
-    _coordinates: torch.Tensor | None = field(default=None, repr=False, compare=False)
-    _float64: dict = field(default_factory=dict, repr=False, compare=False)
+    _index: dict[bytes, int] | None = field(default=None, repr=False)
+    _coordinates: torch.Tensor | None = field(default=None, repr=False)
+    _float64: dict = field(default_factory=dict, repr=False)
 
     @property
     def is_rotation(self) -> bool:
