@@ -83,8 +83,12 @@ def test_a_fitter_uses_given_axes_only_where_they_cover_its_rows(monkeypatch):
     assert outside.axes is not pool and computed == [45]
 
 
+def refuse_new_axes(X, *args):
+    raise AssertionError(f"axes computed for {len(X)} rows the pool's axes cover")
+
+
 @pytest.mark.parametrize("n, d", [(240, 400), (240, 60)])
-def test_sweeps_in_a_pools_axes_reach_the_same_fits(n, d):
+def test_sweeps_in_a_pools_axes_reach_the_same_fits(n, d, monkeypatch):
     # the folds of subject-folds: every sweep and refit on a subset of the pool, in the
     # pool's axes (row space or rotation) instead of their own: the same choices, and each
     # refit at the optimum (within what tol bounds)
@@ -100,7 +104,9 @@ def test_sweeps_in_a_pools_axes_reach_the_same_fits(n, d):
         fit, val = train[: int(0.8 * len(train))], train[int(0.8 * len(train)):]
         split = (X[fit], y[fit], X[val], y[val], X[test], 4)
         own = linear_probe(*split, Cs=(0.1, 1.0, 10.0))
-        pooled = linear_probe(*split, Cs=(0.1, 1.0, 10.0), axes=shared)
+        with monkeypatch.context() as patch:   # the pool's axes cover every fit: none made
+            patch.setattr(linear, "principal_axes", refuse_new_axes)
+            pooled = linear_probe(*split, Cs=(0.1, 1.0, 10.0), axes=shared)
         assert pooled.best_C == own.best_C and pooled.val_curve == own.val_curve
         assert own.model.stop == pooled.model.stop == "tol"
         bound = 2 * np.sqrt(4 * (d + 1)) * 1e-3
